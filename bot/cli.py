@@ -1,0 +1,186 @@
+"""The ``privacybot`` command line (also ``python -m bot``).
+
+    privacybot ask "how do I stop Grok training?"
+    privacybot ask --json --lang fr "désactiver grok"
+    privacybot chat
+    privacybot kb check [DIR]
+    privacybot topics
+    privacybot eval ../shared/eval/dev.yaml --min 0.95
+    privacybot run [telegram] [bluesky]
+
+Every command loads the knowledge base first; an invalid one ends the program
+with ``file: topic: field: problem`` lines and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.core import Core
+from bot.errors import ConfigError
+from bot.evaluation import evaluate, format_report, load_cases
+from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
+from bot.messages import IncomingMessage
+from bot.render.plain import render_plain
+
+EXIT_INVALID = 2
+
+# Extra subcommands (run, config, admin...) register themselves here so that the
+# operations code stays out of this module.
+EXTENSIONS: list[Callable[[argparse._SubParsersAction, argparse._SubParsersAction], None]] = []
+
+
+def _load(directory: str | None) -> KnowledgeBase:
+    return load_knowledge(Path(directory) if directory else default_dir())
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    core = Core(_load(args.kb))
+    answer = asyncio.run(
+        core.respond(
+            IncomingMessage(
+                text=args.question, language_hint=args.lang, surface_hint=args.surface
+            )
+        )
+    )
+    reply = answer.reply
+    rendered = render_plain(reply)
+    if args.json:
+        payload = {
+            "topic": reply.topic_id,
+            "confidence": reply.confidence,
+            "language": reply.language,
+            "surface": answer.match.surface,
+            "kind": reply.kind,
+            "text": rendered,
+            "url": reply.url,
+            "steps": list(reply.steps),
+            "last_verified": reply.last_verified.isoformat() if reply.last_verified else None,
+            "alternatives": [
+                {"topic": a.topic_id, "confidence": a.confidence} for a in reply.alternatives
+            ],
+            "choices": [{"kind": c.kind, "value": c.value, "label": c.label} for c in reply.choices],
+        }
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(rendered)
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    core = Core(_load(args.kb))
+    prompt = "> " if sys.stdin.isatty() else ""
+    if sys.stdin.isatty():
+        print("privacybot: ask how to stop a platform using your data. Ctrl-D to quit.")
+
+    async def loop() -> None:
+        while True:
+            try:
+                line = input(prompt)
+            except EOFError:
+                return
+            if line.strip().lower() in {"quit", "exit", "/quit"}:
+                return
+            reply = await core.handle(
+                IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
+            )
+            print(render_plain(reply))
+            print()
+
+    asyncio.run(loop())
+    return 0
+
+
+def _cmd_kb_check(args: argparse.Namespace) -> int:
+    directory = Path(args.dir) if args.dir else default_dir()
+    kb = load_knowledge(directory)
+    for warning in kb.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{directory}: {len(kb.topics)} topics OK (version {kb.version})")
+    return 0
+
+
+def _cmd_topics(args: argparse.Namespace) -> int:
+    kb = _load(args.kb)
+    for topic in kb.topics.values():
+        loc = topic.lang(args.lang or "en")
+        print(f"{topic.id}\t{loc.title}\t(checked {topic.last_verified.isoformat()})")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    core = Core(_load(args.kb))
+    report = evaluate(core.matcher, load_cases(Path(args.file)))
+    print(format_report(report))
+    if args.min is not None and report.accuracy < args.min:
+        print(f"accuracy {report.accuracy:.1%} is below --min {args.min:.1%}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="privacybot",
+        description="Tells people how to stop platforms from using their data.",
+    )
+    parser.add_argument("--kb", help="knowledge directory (default: the bundled knowledge/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--lang", choices=["en", "fr"], help="language hint (breaks ties)")
+    ask.add_argument("--surface", choices=["web", "ios", "android"])
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(func=_cmd_ask)
+
+    chat = sub.add_parser("chat", help="talk with the bot in the terminal")
+    chat.add_argument("--lang", choices=["en", "fr"])
+    chat.set_defaults(func=_cmd_chat)
+
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_sub.add_parser("check", help="validate the knowledge base")
+    check.add_argument("dir", nargs="?")
+    check.set_defaults(func=_cmd_kb_check)
+
+    topics = sub.add_parser("topics", help="list topics")
+    topics.add_argument("--lang", choices=["en", "fr"])
+    topics.set_defaults(func=_cmd_topics)
+
+    ev = sub.add_parser("eval", help="measure the engine on a question file")
+    ev.add_argument("file")
+    ev.add_argument("--min", type=float, help="fail when top-1 accuracy is below this (0..1)")
+    ev.set_defaults(func=_cmd_eval)
+
+    from bot import cli_ops  # noqa: F401  (registers run/config/admin into EXTENSIONS)
+
+    for extend in EXTENSIONS:
+        extend(sub, kb_sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    except ConfigError as exc:
+        print(f"privacybot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

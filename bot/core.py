@@ -1,0 +1,291 @@
+"""The answer engine's front door: one incoming message in, one neutral reply out.
+
+Every channel (terminal, Telegram, Bluesky) builds one :class:`Core` and awaits
+:meth:`Core.handle`. The core never imports ``telegram`` or ``atproto``; it reads
+the knowledge base, understands the question, remembers the little it needs for
+follow-ups ("and on Android?") in the store, and returns structure that each
+adapter renders within its own limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.kb.loader import KnowledgeBase
+from bot.kb.schema import SURFACES, Topic
+from bot.messages import Alternative, Choice, IncomingMessage, Reply, SourceRef
+from bot.nlu.language import normalize_hint
+from bot.nlu.matcher import Match, Matcher, detect_surface
+from bot.nlu.normalize import STOPWORDS, clean
+from bot.store.base import Store, UserState
+from bot.store.memory import MemoryStore
+from bot.texts import labels, text
+
+log = logging.getLogger(__name__)
+
+HELP_TOPIC = "bot.help"
+MAX_RELATED = 3
+# A follow-up like "and on Android?" is short and names a surface but no topic.
+_FOLLOW_UP_MAX_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A reply plus what was understood, for logs, metrics and ``--json``."""
+
+    reply: Reply
+    match: Match
+    follow_up: bool
+    latency_ms: float
+
+
+class Core:
+    """Understands questions and builds replies from the knowledge base.
+
+    Args:
+        kb: The validated knowledge base.
+        store: Where per-user state lives; an in-memory store if None.
+        log_unanswered: Keep unanswered questions (text and language only) for
+            improving the knowledge base. Off by default.
+    """
+
+    def __init__(
+        self, kb: KnowledgeBase, store: Store | None = None, *, log_unanswered: bool = False
+    ) -> None:
+        self.store: Store = store or MemoryStore()
+        self.log_unanswered = log_unanswered
+        self._kb = kb
+        self._matcher = Matcher(kb)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base in use."""
+        return self._kb
+
+    @property
+    def matcher(self) -> Matcher:
+        """The topic matcher built from :attr:`kb`."""
+        return self._matcher
+
+    def reload(self, kb: KnowledgeBase) -> None:
+        """Swap in a new, already validated knowledge base.
+
+        The matcher is built before anything is replaced, so a question being
+        answered meanwhile sees either the old pair or the new one.
+        """
+        matcher = Matcher(kb)
+        self._kb, self._matcher = kb, matcher
+
+    async def handle(self, message: IncomingMessage) -> Reply:
+        """Answer one message (see :meth:`respond` for what was understood)."""
+        return (await self.respond(message)).reply
+
+    async def respond(self, message: IncomingMessage) -> Answer:
+        """Understand a message, update the person's state and build the reply.
+
+        Args:
+            message: The neutral incoming message.
+
+        Returns:
+            The reply with the match behind it.
+        """
+        started = time.perf_counter()
+        state: UserState | None = None
+        if message.user_id is not None:
+            state = await self.store.get_user(message.channel, message.user_id)
+        hint = normalize_hint(message.language_hint) or (state.language if state else None)
+        match = self._matcher.understand(
+            message.text, language_hint=hint, surface_hint=message.surface_hint
+        )
+        follow_up = False
+        topic_id = match.topic_id
+        if topic_id is None and state and state.last_topic and self._is_follow_up(message.text):
+            topic_id, follow_up = state.last_topic, True
+            if self._kb.get(topic_id) is None:
+                topic_id, follow_up = None, False
+
+        if topic_id is not None and (follow_up or not match.ambiguous):
+            surface = match.surface or (state.surface if state and follow_up else None)
+            reply = self.topic_reply(
+                topic_id,
+                match.language,
+                surface=surface,
+                confidence=match.confidence if not follow_up else max(match.confidence, 0.5),
+                alternatives=match.ranked[1:4],
+            )
+        elif topic_id is not None:
+            reply = self._clarify(match)
+        else:
+            reply = self._fallback(match, empty=not clean(message.text))
+            if self.log_unanswered and clean(message.text):
+                await self.store.record_unanswered(message.text[:2000], match.language)
+
+        if message.user_id is not None:
+            await self.store.save_user(
+                message.channel,
+                message.user_id,
+                UserState(
+                    language=reply.language,
+                    last_topic=reply.topic_id or (state.last_topic if state else None),
+                    surface=reply.surface or (state.surface if state else None),
+                ),
+            )
+        await self.store.increment(f"answers.{reply.kind}")
+        latency = (time.perf_counter() - started) * 1000.0
+        return Answer(reply=reply, match=match, follow_up=follow_up, latency_ms=latency)
+
+    @staticmethod
+    def _is_follow_up(raw: str) -> bool:
+        cleaned = clean(raw)
+        words = [w for w in cleaned.split() if w not in STOPWORDS]
+        return detect_surface(cleaned) is not None and len(words) <= _FOLLOW_UP_MAX_WORDS
+
+    def resolve_surface(self, topic: Topic, language: str, requested: str | None) -> str | None:
+        """Pick which surface's steps to show.
+
+        ``app`` (a phone, OS unknown) becomes the iPhone steps when they exist,
+        else the Android ones; a topic without steps has no surface.
+        """
+        steps = topic.lang(language).steps
+        if not steps:
+            return None
+        if requested == "app":
+            for candidate in ("ios", "android"):
+                if candidate in steps:
+                    return candidate
+        if requested in steps:
+            return requested
+        if topic.default_surface in steps:
+            return topic.default_surface
+        return next(iter(steps))
+
+    def topic_reply(
+        self,
+        topic_id: str,
+        language: str,
+        *,
+        surface: str | None = None,
+        confidence: float = 1.0,
+        alternatives: tuple[tuple[str, float], ...] = (),
+    ) -> Reply:
+        """Build the full answer for a topic (also used when a button is pressed).
+
+        Args:
+            topic_id: The topic to answer.
+            language: ``en`` or ``fr``.
+            surface: ``web``/``ios``/``android``/``app`` or None for the default.
+            confidence: Reported confidence.
+            alternatives: Other candidate topics with scores.
+
+        Returns:
+            An ``answer`` reply.
+
+        Raises:
+            KeyError: If the topic does not exist.
+        """
+        topic = self._kb.topics[topic_id]
+        loc = topic.lang(language)
+        chosen = self.resolve_surface(topic, language, surface)
+        steps: tuple[str, ...] = ()
+        note: str | None = None
+        if chosen is not None:
+            entry = loc.steps[chosen]
+            steps, note = tuple(entry.steps), entry.note
+        choices = [
+            Choice("surface", s, text(language, f"surface.{s}"))
+            for s in SURFACES
+            if s in loc.steps and s != chosen
+        ]
+        choices += [
+            Choice("topic", rel, self._kb.topics[rel].lang(language).title)
+            for rel in topic.related[:MAX_RELATED]
+        ]
+        items: tuple[str, ...] = ()
+        if topic_id == HELP_TOPIC:
+            items = self._topic_titles(language)
+        return Reply(
+            kind="answer",
+            language=language,
+            topic_id=topic_id,
+            confidence=round(confidence, 3),
+            title=loc.title,
+            summary=loc.summary,
+            short=loc.short or loc.summary,
+            surface=chosen,
+            surface_label=text(language, f"surface.on.{chosen}") if chosen else "",
+            steps=steps,
+            surface_note=note,
+            url=topic.url,
+            facts=tuple(loc.facts),
+            caveats=tuple(loc.caveats),
+            sources=tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.sources),
+            last_verified=topic.last_verified,
+            items=items,
+            choices=tuple(choices),
+            alternatives=tuple(Alternative(t, round(c, 3)) for t, c in alternatives if t != topic_id),
+            labels=labels(language),
+        )
+
+    def _topic_titles(self, language: str) -> tuple[str, ...]:
+        return tuple(
+            t.lang(language).title for t in self._kb.topics.values() if t.platform != "bot"
+        )
+
+    def _clarify(self, match: Match) -> Reply:
+        language = match.language
+        candidates = [t for t, s in match.ranked[:3] if s >= self._matcher.threshold]
+        return Reply(
+            kind="clarify",
+            language=language,
+            topic_id=None,
+            confidence=round(match.confidence, 3),
+            title=text(language, "clarify.title"),
+            summary=text(language, "clarify.summary"),
+            short=text(language, "clarify.title"),
+            surface=match.surface if match.surface in SURFACES else None,
+            choices=tuple(
+                Choice("topic", t, self._kb.topics[t].lang(language).title) for t in candidates
+            ),
+            alternatives=tuple(Alternative(t, round(s, 3)) for t, s in match.ranked[:3]),
+            labels=labels(language),
+        )
+
+    def _fallback(self, match: Match, *, empty: bool) -> Reply:
+        language = match.language
+        title = text(language, "fallback.empty" if empty else "fallback.title")
+        return Reply(
+            kind="fallback",
+            language=language,
+            topic_id=None,
+            confidence=round(match.confidence, 3),
+            title=title,
+            summary=text(language, "fallback.summary"),
+            short=title,
+            items=self._topic_titles(language),
+            choices=tuple(
+                Choice("topic", t.id, t.lang(language).title)
+                for t in self._kb.topics.values()
+                if t.platform == "x"
+            )[:4],
+            alternatives=tuple(Alternative(t, round(s, 3)) for t, s in match.ranked[:3]),
+            labels=labels(language),
+        )
+
+    async def forget(self, channel: str, user_id: str) -> bool:
+        """Erase what is stored about a person; True if there was something."""
+        return await self.store.forget_user(channel, user_id)
+
+    async def set_language(self, channel: str, user_id: str, language: str) -> None:
+        """Remember a person's chosen reply language (``/lang fr``)."""
+        state = await self.store.get_user(channel, user_id)
+        await self.store.save_user(
+            channel,
+            user_id,
+            UserState(
+                language=language,
+                last_topic=state.last_topic if state else None,
+                surface=state.surface if state else None,
+            ),
+        )

@@ -1,0 +1,105 @@
+"""Neutral messages exchanged between the core and the channel adapters.
+
+Adapters (Telegram, Bluesky, the terminal) translate a platform update into an
+:class:`IncomingMessage`, await one core call and render the :class:`Reply` they
+get back. Nothing here knows about HTML, graphemes or buttons: renderers decide
+markup, so one reply fits a 4096-character Telegram message and a 300-grapheme
+Bluesky post alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+ReplyKind = Literal["answer", "clarify", "fallback"]
+ChoiceKind = Literal["surface", "topic"]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A question as the core sees it, whatever channel it came from.
+
+    Attributes:
+        text: What the person wrote, mentions of the bot already removed.
+        channel: ``"cli"``, ``"telegram"``, ``"bluesky"``...
+        user_id: The platform's id for the person, or None. The core only ever
+            stores a salted hash of it.
+        language_hint: A language the platform suggests (Telegram's
+            ``language_code``, a Bluesky post's first ``langs`` entry). It only
+            breaks ties: the language of the text wins.
+        surface_hint: ``web``/``ios``/``android`` when the channel knows it.
+    """
+
+    text: str
+    channel: str = "cli"
+    user_id: str | None = None
+    language_hint: str | None = None
+    surface_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A source of the facts in a reply."""
+
+    title: str
+    publisher: str
+    url: str
+    date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A follow-up the person can pick (a button on Telegram).
+
+    Attributes:
+        kind: ``surface`` (show the steps for another surface of the same topic)
+            or ``topic`` (show another topic).
+        value: The surface name or the topic id.
+        label: Text to show, in the reply's language.
+    """
+
+    kind: ChoiceKind
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A topic the engine also considered, with its confidence."""
+
+    topic_id: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the core answers: structure, never markup.
+
+    ``kind`` is ``answer`` when a topic was chosen, ``clarify`` when two topics
+    were too close to pick (``choices`` then holds them) and ``fallback`` when
+    the engine does not know (``items`` then lists what it can help with).
+    """
+
+    kind: ReplyKind
+    language: str
+    topic_id: str | None
+    confidence: float
+    title: str = ""
+    summary: str = ""
+    short: str = ""
+    surface: str | None = None
+    surface_label: str = ""
+    steps: tuple[str, ...] = ()
+    surface_note: str | None = None
+    url: str | None = None
+    facts: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    sources: tuple[SourceRef, ...] = ()
+    last_verified: dt.date | None = None
+    items: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    """Localized headings for renderers ("Steps", "Sources", "Checked on"...)."""

@@ -1,0 +1,91 @@
+"""The storage interface every backend (memory, SQLite, PostgreSQL) implements.
+
+A privacy bot must hold as little as it can: per-user language, last topic and
+surface (for follow-ups such as "and on Android?"), keyed by a salted hash of
+the platform user id, never the raw id; the Bluesky watermark, answered-post
+URIs and session; aggregate counters. Message text is never stored, except the
+opt-in log of unanswered questions (text and language only, no user id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """What the bot remembers about one person.
+
+    Attributes:
+        language: The reply language the person chose or last used.
+        last_topic: The last topic answered, for follow-ups.
+        surface: The last surface asked about (web/ios/android).
+        updated_at: Last contact; data expires some days after it.
+    """
+
+    language: str | None = None
+    last_topic: str | None = None
+    surface: str | None = None
+    updated_at: dt.datetime | None = None
+
+
+def user_key(salt: bytes, channel: str, user_id: str) -> str:
+    """Derive the storage key of a platform user: HMAC-SHA256 of ``channel:user_id``.
+
+    Args:
+        salt: The installation's secret salt.
+        channel: ``telegram``, ``bluesky``...
+        user_id: The platform's id (Telegram user id, Bluesky DID).
+
+    Returns:
+        A hex digest; the raw id cannot be read back from it without the salt.
+    """
+    return hmac.new(salt, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Async storage used by the core and the adapters."""
+
+    async def open(self) -> None:
+        """Connect and apply migrations."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    async def get_user(self, channel: str, user_id: str) -> UserState | None:
+        """Return the state of a user, or None if nothing is stored."""
+
+    async def save_user(self, channel: str, user_id: str, state: UserState) -> None:
+        """Store a user's state; ``updated_at`` is set to now by the store."""
+
+    async def forget_user(self, channel: str, user_id: str) -> bool:
+        """Erase everything stored about a user. Returns True if anything was erased."""
+
+    async def get_value(self, key: str) -> str | None:
+        """Read a channel-state value (Bluesky watermark, session...)."""
+
+    async def set_value(self, key: str, value: str | None) -> None:
+        """Write a channel-state value; None deletes it."""
+
+    async def is_answered(self, post_uri: str) -> bool:
+        """Whether the bot has already replied to this post."""
+
+    async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
+        """Record that ``post_uri`` got the reply ``reply_uri``."""
+
+    async def increment(self, counter: str, amount: int = 1) -> None:
+        """Add to an aggregate counter (no user information)."""
+
+    async def counters(self) -> dict[str, int]:
+        """Return all aggregate counters."""
+
+    async def record_unanswered(self, text: str, language: str) -> None:
+        """Keep an unanswered question (only called when the operator opted in)."""
+
+    async def purge(self, *, user_days: int, unanswered_days: int) -> dict[str, int]:
+        """Delete expired user data and old unanswered questions; return counts."""
