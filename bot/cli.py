@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_cmd_eval)
 
     from bot import cli_ops  # noqa: F401  (registers run/config/admin into EXTENSIONS)
+    from bot import cli_bluesky  # noqa: F401  (registers `bluesky setup-profile`)
 
     for extend in EXTENSIONS:
         extend(sub, kb_sub)

@@ -21,7 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
@@ -32,11 +33,12 @@ from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, stems
 PLATFORM_WORDS: dict[str, str] = {
     "x": "x",
     "grok": "x",
+    "elon": "x",
+    "musk": "x",
     "facebook": "meta",
     "instagram": "meta",
     "meta": "meta",
     "whatsapp": "meta",
-    "threads": "meta",
     "linkedin": "linkedin",
     "gemini": "google",
     "google": "google",
@@ -65,10 +67,18 @@ _SURFACES: list[tuple[str, re.Pattern[str]]] = [
     (
         "app",
         re.compile(
-            r"\b(?:app|apps|appli|application|phone|telephone|mobile|portable|smartphone|tel)\b"
+            r"\b(?:app|apps|appli|application|phone|telephone|mobile|portable|smartphone|tel|cell|cellulaire)\b"
         ),
     ),
 ]
+
+
+# Device words say where, not what: they pick the steps, never the topic.
+SURFACE_WORDS: frozenset[str] = frozenset(
+    """ios iphone ipad apple android samsung pixel galaxy xiaomi huawei web website browser
+    navigateur ordi ordinateur computer pc desktop laptop mac chrome firefox safari app apps
+    appli application phone telephone mobile portable smartphone tel cell cellulaire""".split()
+)
 
 
 def detect_surface(cleaned: str) -> str | None:
@@ -110,9 +120,17 @@ class Matcher:
             threshold, the question is ambiguous and the person is asked.
     """
 
-    def __init__(self, kb: KnowledgeBase, *, threshold: float = 0.30, margin: float = 0.04) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        *,
+        threshold: float = 0.30,
+        margin: float = 0.04,
+        unknown_weight: float = 1.0,
+    ) -> None:
         self.threshold = threshold
         self.margin = margin
+        self.unknown_weight = unknown_weight
         self._topic_ids: list[str] = list(kb.topics)
         self._platform_of: list[str] = [kb.topics[t].platform for t in self._topic_ids]
         docs: list[tuple[int, list[str]]] = []
@@ -167,20 +185,29 @@ class Matcher:
 
     @staticmethod
     def _features(toks: list[str]) -> set[str]:
+        """Stemmed features of tokens; platform names are kept whole (``x``, ``grok``)."""
         feats: set[str] = set()
         for tok in toks:
             tok = canonical(tok)
-            if tok in STOPWORDS or (len(tok) < 2 and tok != "x"):
-                continue
-            feats.update(stems(tok))
+            if tok in PLATFORM_WORDS:
+                feats.add(tok)
+            elif tok not in STOPWORDS and tok not in SURFACE_WORDS and len(tok) >= 2:
+                feats.update(stems(tok))
         return feats
 
     def _correct_uncached(self, token: str) -> str:
-        """Replace an unknown word by the closest known one, if close enough."""
-        if token in self._vocab_set or len(token) < 4 or token.isdigit():
+        """Replace an unknown word by the closest known one, if close enough.
+
+        One edit (a transposition counts as one) for words of five letters or
+        more, two from nine letters: enough for "trainng" or "linkdin", not
+        enough to turn "montreal" into "montrer".
+        """
+        if token in self._vocab_set or len(token) < 5 or token.isdigit():
             return token
-        cutoff = 84 if len(token) < 7 else 80
-        found = process.extractOne(token, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+        limit = 2 if len(token) >= 9 else 1
+        found = process.extractOne(
+            token, self._vocab, scorer=OSA.distance, score_cutoff=limit
+        )
         return found[0] if found else token
 
     def understand(
@@ -202,14 +229,26 @@ class Matcher:
         language = self.language.guess(text, toks, language_hint)
         surface = detect_surface(" ".join(toks)) or surface_hint
         query = {f: self._idf[f] for f in self._features(toks) if f in self._idf}
-        if not query:
-            return Match(None, 0.0, language, surface, ())
-        # Words we do not know make the question less like any topic, but gently:
-        # long messages carry context words that are not in any example.
+        named = {PLATFORM_WORDS[canonical(t)] for t in toks if canonical(t) in PLATFORM_WORDS}
+        # Words no example uses make the question less like any topic ("followers",
+        # "weather"); long messages carry such context words too, so their weight
+        # grows more slowly past the first few.
         unknown = sum(
-            1 for t in toks if t not in STOPWORDS and canonical(t) not in self._vocab_set
+            1
+            for t in toks
+            if t not in STOPWORDS
+            and t not in SURFACE_WORDS
+            and canonical(t) not in self._vocab_set
+            and len(t) > 1
         )
-        qnorm = math.sqrt(sum(w * w for w in query.values()) + 0.5 * unknown)
+        if not any(f not in PLATFORM_WORDS for f in query):
+            # Only a platform's name matched: "grok?" deserves a choice of its
+            # topics, "how to get more followers on bluesky" does not.
+            if named and not unknown:
+                return self._platform_only(named, language, surface)
+            return Match(None, 0.0, language, surface, ())
+        penalty = unknown if unknown <= 3 else 3 + math.sqrt(unknown - 3)
+        qnorm = math.sqrt(sum(w * w for w in query.values()) + self.unknown_weight * penalty)
 
         best_doc: dict[int, float] = defaultdict(float)
         for f, qw in query.items():
@@ -225,7 +264,6 @@ class Matcher:
             for index, tw in self._topic_index.get(f, ()):
                 topic_score[index] += qw * tw
 
-        named = {PLATFORM_WORDS[canonical(t)] for t in toks if canonical(t) in PLATFORM_WORDS}
         scored: list[tuple[str, float]] = []
         for index, topic_id in enumerate(self._topic_ids):
             s = (0.6 * example_score[index] + 0.4 * topic_score[index]) / qnorm
@@ -242,3 +280,16 @@ class Matcher:
             top - ranked[1][1] < self.margin
         )
         return Match(top_id, top, language, surface, ranked, ambiguous=ambiguous)
+
+    def _platform_only(self, named: set[str], language: str, surface: str | None) -> Match:
+        """A message that only names a platform ("grok?") gets that platform's main topics."""
+        candidates = [
+            (t, self.threshold)
+            for t, p in zip(self._topic_ids, self._platform_of, strict=True)
+            if p in named
+        ][:3]
+        if not candidates:
+            return Match(None, 0.0, language, surface, ())
+        return Match(
+            candidates[0][0], self.threshold, language, surface, tuple(candidates), ambiguous=True
+        )

@@ -64,6 +64,10 @@ SYNONYMS: dict[str, str] = {
     "gpt": "chatgpt",
     "bard": "gemini",
     "bsky": "bluesky",
+    "annonce": "ads",
+    "annonces": "ads",
+    "convo": "conversation",
+    "convos": "conversation",
     "pub": "ads",
     "pubs": "ads",
     "publicite": "ads",
@@ -87,7 +91,7 @@ STOPWORDS: frozenset[str] = frozenset(
     ce cet cette ces c ca cela ceci qui que qu quoi quel quelle quels quelles comment pourquoi
     est sont etre avons ont suis es fait faire peut peux puis pouvez veux voudrais
     je j me m mon ma mes moi nous notre nos il elle ils elles on y ne n pas plus leur leurs
-    se s sa son ses t svp stp merci salut bonjour coucou allo mdr ptdr bah ben genre
+    se s sa son ses t svp stp merci salut bonjour coucou allo mdr ptdr bah ben genre bon bonne
     estce alors donc aussi tres bien tout tous toute toutes
     """.split()
 )
