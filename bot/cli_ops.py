@@ -1,27 +1,169 @@
-"""Operations subcommands of ``privacybot``: ``run`` (and, later, config/admin)."""
+"""Operations subcommands of ``privacybot``, for whoever runs the bot.
+
+    privacybot run [telegram] [bluesky]   # every configured channel by default
+    privacybot config                     # the effective configuration, secrets masked
+    privacybot admin purge                # apply retention now (also done every 6 h)
+    privacybot kb reload                  # reload the running bot's knowledge base
+
+Every command reads the environment plus an optional ``.env`` file (see
+:mod:`bot.settings`). ``kb reload`` first validates the knowledge folder here,
+then asks the running process through its health server
+(``POST http://127.0.0.1:PORT/admin/reload``); when the health server is off,
+send SIGHUP instead (``systemctl reload privacybot``,
+``docker compose kill -s HUP bot``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 from bot import cli
-from bot.runner import run_channels
+from bot.errors import ConfigError
+from bot.kb.loader import default_dir, load_knowledge
+from bot.logging_setup import configure_logging
+from bot.settings import Settings, channel_variables, load_environment, secret_values
+from bot.store import open_store, salt_path
+
+EXIT_UNREACHABLE = 1
+RELOAD_TIMEOUT = 30.0
+
+
+def _environment() -> tuple[dict[str, str], Settings]:
+    env = load_environment()
+    return env, Settings.from_env(env)
+
+
+def _kb_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    if args.kb:
+        return Path(args.kb)
+    return settings.knowledge_dir or default_dir()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # The Telegram token is part of every Bot API URL that httpx logs at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    kb = cli._load(args.kb)
-    return asyncio.run(run_channels(args.channels, kb))
+    from bot.runner import run_channels  # aiohttp and the adapters: only when running
+
+    env, settings = _environment()
+    configure_logging(settings, secrets=secret_values(env))
+    kb_dir = _kb_dir(args, settings)
+    kb = load_knowledge(kb_dir)
+    return asyncio.run(run_channels(args.channels, kb, env=env, settings=settings, kb_dir=kb_dir))
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from bot.runner import channel_modules, configured_channels
+
+    env, settings = _environment()
+    print("# privacybot effective configuration (secrets masked)")
+    for name, value in settings.describe():
+        print(f"{name}={value}")
+    if settings.backend == "sqlite":
+        source = "PRIVACYBOT_SALT" if settings.salt else f"file {salt_path(settings.db_path)}"
+        print(f"# user ids are hashed with the salt from {source}")
+    print(f"# knowledge base: {_kb_dir(args, settings)}")
+    rows = channel_variables(env)
+    if rows:
+        print("# channel variables")
+        for name, value in rows:
+            print(f"{name}={value}")
+    try:
+        ready = configured_channels(env)
+    except Exception as exc:  # a broken adapter must not hide the rest
+        print(f"# channels: cannot tell ({type(exc).__name__})")
+    else:
+        known = sorted(channel_modules(env))
+        print(f"# channels configured: {', '.join(ready) or 'none'} (known: {', '.join(known)})")
+    return 0
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    _, settings = _environment()
+
+    async def purge() -> dict[str, int]:
+        store = open_store(settings)
+        await store.open()
+        try:
+            return await store.purge(
+                user_days=settings.user_retention_days,
+                unanswered_days=settings.unanswered_retention_days,
+            )
+        finally:
+            await store.close()
+
+    counts = asyncio.run(purge())
+    print(
+        f"purged: {counts.get('users', 0)} user record(s) idle over "
+        f"{settings.user_retention_days} days, {counts.get('answered_posts', 0)} answered "
+        f"post address(es), {counts.get('unanswered', 0)} unanswered question(s) over "
+        f"{settings.unanswered_retention_days} days"
+    )
+    return 0
+
+
+def _cmd_kb_reload(args: argparse.Namespace) -> int:
+    _, settings = _environment()
+    directory = _kb_dir(args, settings)
+    kb = load_knowledge(directory)  # invalid: problems printed, exit 2, nothing sent
+    print(f"{directory}: {len(kb.topics)} topics OK (version {kb.version})")
+    if settings.health_port is None:
+        raise ConfigError(
+            "PRIVACYBOT_HEALTH_PORT is off, so the running bot cannot be asked: send it "
+            "SIGHUP instead (systemctl reload privacybot, docker compose kill -s HUP bot)"
+        )
+    host = settings.health_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    url = f"http://{host}:{settings.health_port}/admin/reload"
+    request = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=RELOAD_TIMEOUT) as response:
+            body = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read() or b"{}")
+        except ValueError:
+            body = {}
+        if exc.code == 422:
+            print(f"the running bot refused the new version; it keeps {body.get('version')}:")
+            for problem in body.get("problems", []):
+                print(problem, file=sys.stderr)
+            return cli.EXIT_INVALID
+        print(f"privacybot: {url} answered {exc.code}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(
+            f"privacybot: cannot reach the running bot at {url} ({reason}); is it running "
+            "with this PRIVACYBOT_HEALTH_PORT? Otherwise send it SIGHUP.",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    print(f"the running bot now uses version {body.get('version')}")
+    return 0
 
 
 def _register(sub: argparse._SubParsersAction, kb_sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run the chat channels (all configured ones by default)")
-    run.add_argument("channels", nargs="*", choices=["telegram", "bluesky", []], default=[])
+    run.add_argument("channels", nargs="*", metavar="CHANNEL", help="telegram, bluesky")
     run.set_defaults(func=_cmd_run)
+
+    config = sub.add_parser("config", help="print the effective configuration, secrets masked")
+    config.set_defaults(func=_cmd_config)
+
+    admin = sub.add_parser("admin", help="maintenance")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    purge = admin_sub.add_parser("purge", help="delete data past its retention now")
+    purge.set_defaults(func=_cmd_purge)
+
+    reload = kb_sub.add_parser("reload", help="reload the running bot's knowledge base")
+    reload.set_defaults(func=_cmd_kb_reload)
 
 
 cli.EXTENSIONS.append(_register)

@@ -1,16 +1,22 @@
 """Which topic a question is about, and how sure we are.
 
-A nearest-neighbour matcher over the knowledge base's example questions, on
-stemmed, synonym-folded words weighted by how specific they are to a topic
-(inverse topic frequency). Each topic scores the best of its examples blended
-with its whole vocabulary, so both a close paraphrase and a question mixing
-words from several examples are recognised. Unknown words are corrected to the
-nearest known word (typos such as "trainng"); platforms named in the question
-("facebook", "grok") rule out topics of other platforms.
+Two views of the same examples, on stemmed, synonym-folded words:
 
-It works on a few dozen features per question through an inverted index, which
-keeps a question well under a millisecond, and never guesses: below a
-threshold the caller gets no topic and says so.
+- a nearest-neighbour similarity, weighted by how specific each word is to a
+  topic (inverse topic frequency), blending the best example with the topic's
+  whole vocabulary. It says how close a question is to anything people ask, and
+  words that no example uses ("followers", "weather") lower it;
+- a linear classifier (:mod:`bot.nlu.classifier`) trained on the examples plus
+  out-of-scope examples (``out_of_scope.yaml``), which learns the words that
+  decide between neighbouring topics and recognises everyday questions that are
+  not about privacy.
+
+A topic is answered only when the classifier prefers it to "out of scope" and
+the similarity is high enough; when two topics are close, the person is asked.
+Unknown words are corrected to the nearest known word (typos such as
+"trainng"); platforms named in the question ("facebook", "grok") rule out
+topics of other platforms. A question costs a few dozen feature look-ups, well
+under a millisecond.
 """
 
 from __future__ import annotations
@@ -20,14 +26,20 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
+from bot.nlu.classifier import SparseSoftmax
 from bot.nlu.language import LanguageGuesser
 from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, stems
+
+OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.yaml")
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Names of platforms, as cleaned and folded tokens, with the platform id they mean.
 PLATFORM_WORDS: dict[str, str] = {
@@ -67,7 +79,8 @@ _SURFACES: list[tuple[str, re.Pattern[str]]] = [
     (
         "app",
         re.compile(
-            r"\b(?:app|apps|appli|application|phone|telephone|mobile|portable|smartphone|tel|cell|cellulaire)\b"
+            r"\b(?:app|apps|appli|application|phone|telephone|mobile|portable|smartphone|tel"
+            r"|cell|cellulaire)\b"
         ),
     ),
 ]
@@ -115,21 +128,26 @@ class Matcher:
 
     Args:
         kb: The validated knowledge base.
-        threshold: Minimum score to answer with a topic.
-        margin: If the second-best topic is within this margin and above the
-            threshold, the question is ambiguous and the person is asked.
+        threshold: Minimum similarity to answer with a topic.
+        ambiguity: When the second topic's probability is at least this share
+            of the first's, the question is ambiguous and the person is asked.
+        unknown_weight: How much each word unknown to the knowledge base lowers
+            the similarity.
+        out_of_scope: Out-of-scope examples by language; read from
+            ``out_of_scope.yaml`` when None.
     """
 
     def __init__(
         self,
         kb: KnowledgeBase,
         *,
-        threshold: float = 0.30,
-        margin: float = 0.04,
-        unknown_weight: float = 1.0,
+        threshold: float = 0.20,
+        ambiguity: float = 0.75,
+        unknown_weight: float = 2.0,
+        out_of_scope: dict[str, list[str]] | None = None,
     ) -> None:
         self.threshold = threshold
-        self.margin = margin
+        self.ambiguity = ambiguity
         self.unknown_weight = unknown_weight
         self._topic_ids: list[str] = list(kb.topics)
         self._platform_of: list[str] = [kb.topics[t].platform for t in self._topic_ids]
@@ -149,39 +167,58 @@ class Matcher:
                 vocab.update(extra)
                 docs.append((index, extra))
         self.language = LanguageGuesser(lang_examples)
-        self._vocab = sorted(v for v in vocab if len(v) >= 3)
+        # Words of topics count as known; out-of-scope words are only known to the
+        # spelling corrector, so that "followers" is not corrected into "follow".
         self._vocab_set = set(vocab)
+        oos_docs = [clean(t).split() for t in _out_of_scope_examples(out_of_scope)]
+        self._vocab = sorted({v for v in vocab.union(*oos_docs) if len(v) >= 3})
 
-        # Inverse topic frequency: a word used by one topic says more than one used by ten.
         feats_per_doc = [(index, self._features(toks)) for index, toks in docs]
+        self._idf = self._inverse_topic_frequency(feats_per_doc)
+        self._build_neighbours(feats_per_doc)
+        self._none = len(self._topic_ids)
+        samples = [(self._unit(feats), index) for index, feats in feats_per_doc if feats]
+        samples += [(self._unit(f), self._none) for f in map(self._features, oos_docs) if f]
+        self._classifier = SparseSoftmax(len(self._topic_ids) + 1).fit(samples)
+        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+
+    def _inverse_topic_frequency(
+        self, feats_per_doc: list[tuple[int, set[str]]]
+    ) -> dict[str, float]:
+        """A word used by one topic says more than one used by ten."""
         topic_df: dict[str, set[int]] = defaultdict(set)
         for index, feats in feats_per_doc:
             for f in feats:
                 topic_df[f].add(index)
         n_topics = len(self._topic_ids)
-        self._idf = {f: math.log(1.0 + n_topics / len(ts)) for f, ts in topic_df.items()}
+        return {f: math.log(1.0 + n_topics / len(ts)) for f, ts in topic_df.items()}
 
-        # Example-level vectors (titles and keywords count as examples too)...
+    def _build_neighbours(self, feats_per_doc: list[tuple[int, set[str]]]) -> None:
+        """Index example vectors and topic vectors (word share in the topic times idf)."""
         self._doc_topic: list[int] = []
         self._doc_index: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for doc_id, (index, feats) in enumerate(feats_per_doc):
-            weights = {f: self._idf[f] for f in feats}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            norm = math.sqrt(sum(self._idf[f] ** 2 for f in feats)) or 1.0
             self._doc_topic.append(index)
-            for f, w in weights.items():
-                self._doc_index[f].append((doc_id, w / norm))
-        # ...and topic-level vectors: the topic's whole vocabulary, counts dampened.
-        centroid: list[dict[str, float]] = [defaultdict(float) for _ in self._topic_ids]
-        for index, feats in feats_per_doc:
             for f in feats:
-                centroid[index][f] += 1.0
+                self._doc_index[f].append((doc_id, self._idf[f] / norm))
+        counts: list[dict[str, float]] = [defaultdict(float) for _ in self._topic_ids]
+        n_docs = [0] * len(self._topic_ids)
+        for index, feats in feats_per_doc:
+            n_docs[index] += 1
+            for f in feats:
+                counts[index][f] += 1.0
         self._topic_index: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for index, counts in enumerate(centroid):
-            weights = {f: (1.0 + math.log(c)) * self._idf[f] for f, c in counts.items()}
+        for index, topic_counts in enumerate(counts):
+            weights = {f: c / n_docs[index] * self._idf[f] for f, c in topic_counts.items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for f, w in weights.items():
                 self._topic_index[f].append((index, w / norm))
-        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+
+    @staticmethod
+    def _unit(feats: set[str]) -> dict[str, float]:
+        value = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+        return dict.fromkeys(feats, value)
 
     @staticmethod
     def _features(toks: list[str]) -> set[str]:
@@ -205,10 +242,24 @@ class Matcher:
         if token in self._vocab_set or len(token) < 5 or token.isdigit():
             return token
         limit = 2 if len(token) >= 9 else 1
-        found = process.extractOne(
-            token, self._vocab, scorer=OSA.distance, score_cutoff=limit
-        )
+        found = process.extractOne(token, self._vocab, scorer=OSA.distance, score_cutoff=limit)
         return found[0] if found else token
+
+    def _similarities(self, query: dict[str, float], qnorm: float) -> list[float]:
+        """Blend of best-example and whole-topic cosine similarity, per topic."""
+        by_doc: dict[int, float] = defaultdict(float)
+        for f, qw in query.items():
+            for doc_id, dw in self._doc_index.get(f, ()):
+                by_doc[doc_id] += qw * dw
+        example = [0.0] * len(self._topic_ids)
+        for doc_id, s in by_doc.items():
+            index = self._doc_topic[doc_id]
+            example[index] = max(example[index], s)
+        topic = [0.0] * len(self._topic_ids)
+        for f, qw in query.items():
+            for index, tw in self._topic_index.get(f, ()):
+                topic[index] += qw * tw
+        return [min(1.0, (0.3 * e + 0.7 * t) / qnorm) for e, t in zip(example, topic, strict=True)]
 
     def understand(
         self, text: str, *, language_hint: str | None = None, surface_hint: str | None = None
@@ -223,12 +274,11 @@ class Matcher:
         Returns:
             The :class:`Match`.
         """
-        cleaned = clean(text)
-        raw_toks = cleaned.split()
-        toks = [self._correct(t) for t in raw_toks]
+        toks = [self._correct(t) for t in clean(text).split()]
         language = self.language.guess(text, toks, language_hint)
         surface = detect_surface(" ".join(toks)) or surface_hint
-        query = {f: self._idf[f] for f in self._features(toks) if f in self._idf}
+        feats = self._features(toks)
+        query = {f: self._idf[f] for f in feats if f in self._idf}
         named = {PLATFORM_WORDS[canonical(t)] for t in toks if canonical(t) in PLATFORM_WORDS}
         # Words no example uses make the question less like any topic ("followers",
         # "weather"); long messages carry such context words too, so their weight
@@ -249,47 +299,51 @@ class Matcher:
             return Match(None, 0.0, language, surface, ())
         penalty = unknown if unknown <= 3 else 3 + math.sqrt(unknown - 3)
         qnorm = math.sqrt(sum(w * w for w in query.values()) + self.unknown_weight * penalty)
-
-        best_doc: dict[int, float] = defaultdict(float)
-        for f, qw in query.items():
-            for doc_id, dw in self._doc_index.get(f, ()):
-                best_doc[doc_id] += qw * dw
-        example_score = [0.0] * len(self._topic_ids)
-        for doc_id, s in best_doc.items():
-            index = self._doc_topic[doc_id]
-            if s > example_score[index]:
-                example_score[index] = s
-        topic_score = [0.0] * len(self._topic_ids)
-        for f, qw in query.items():
-            for index, tw in self._topic_index.get(f, ()):
-                topic_score[index] += qw * tw
+        similarity = self._similarities(query, qnorm)
+        probs = self._classifier.predict_proba(self._unit(feats))
 
         scored: list[tuple[str, float]] = []
         for index, topic_id in enumerate(self._topic_ids):
-            s = (0.6 * example_score[index] + 0.4 * topic_score[index]) / qnorm
-            if named and self._platform_of[index] not in named and self._platform_of[index] != "bot":
-                s *= 0.35
-            if s > 0:
-                scored.append((topic_id, min(1.0, s)))
+            p = float(probs[index])
+            if (
+                named
+                and self._platform_of[index] not in named
+                and self._platform_of[index] != "bot"
+            ):
+                p *= 0.35
+            if similarity[index] > 0:
+                scored.append((topic_id, p))
         scored.sort(key=lambda item: item[1], reverse=True)
         ranked = tuple(scored)
-        if not ranked or ranked[0][1] < self.threshold:
-            return Match(None, ranked[0][1] if ranked else 0.0, language, surface, ranked)
+        if not ranked:
+            return Match(None, 0.0, language, surface, ())
         top_id, top = ranked[0]
-        ambiguous = len(ranked) > 1 and ranked[1][1] >= self.threshold and (
-            top - ranked[1][1] < self.margin
-        )
-        return Match(top_id, top, language, surface, ranked, ambiguous=ambiguous)
+        top_similarity = similarity[self._topic_ids.index(top_id)]
+        confidence = round(math.sqrt(top * top_similarity), 4)
+        if top <= float(probs[self._none]) or top_similarity < self.threshold:
+            return Match(None, confidence, language, surface, ranked)
+        ambiguous = len(ranked) > 1 and ranked[1][1] >= self.ambiguity * top
+        return Match(top_id, confidence, language, surface, ranked, ambiguous=ambiguous)
 
     def _platform_only(self, named: set[str], language: str, surface: str | None) -> Match:
         """A message that only names a platform ("grok?") gets that platform's main topics."""
         candidates = [
-            (t, self.threshold)
+            (t, 1.0 / 3)
             for t, p in zip(self._topic_ids, self._platform_of, strict=True)
             if p in named
         ][:3]
         if not candidates:
             return Match(None, 0.0, language, surface, ())
-        return Match(
-            candidates[0][0], self.threshold, language, surface, tuple(candidates), ambiguous=True
-        )
+        return Match(candidates[0][0], 0.0, language, surface, tuple(candidates), ambiguous=True)
+
+
+def _out_of_scope_examples(given: dict[str, list[str]] | None) -> list[str]:
+    """Rasa-style out-of-scope examples: everyday questions that are not about privacy."""
+    if given is None:
+        try:
+            given = (
+                yaml.load(OUT_OF_SCOPE_FILE.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
+            )
+        except FileNotFoundError:
+            given = {}
+    return [q for lang in LANGUAGES for q in given.get(lang, [])]

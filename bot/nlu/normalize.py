@@ -25,11 +25,30 @@ _PHRASES = [
     (re.compile(r"\bx\s*\.\s*com\b"), " x "),
     (re.compile(r"\bopt(?:ing|ed)?\s*-?\s*out\b"), " optout "),
     (re.compile(r"\bthird\s*-?\s*part(?:y|ies)\b"), " thirdparty "),
-    (re.compile(r"\bdes\s+tiers\b|\baux\s+tiers\b|\bparties\s+tierces\b|\btierces?\s+parties\b"),
-     " thirdparty "),
+    (
+        re.compile(r"\bdes\s+tiers\b|\baux\s+tiers\b|\bparties\s+tierces\b|\btierces?\s+parties\b"),
+        " thirdparty ",
+    ),
     (re.compile(r"\bchat\s*-?\s*gpt\b"), " chatgpt "),
     (re.compile(r"\bopen\s*-?\s*ai\b"), " openai "),
     (re.compile(r"\bx\s*-?\s*ai\b"), " grok "),
+    # The separate Grok app / grok.com is its own topic; "app" alone only names a surface.
+    (
+        re.compile(
+            r"\bgrok\s*\.?\s*com\b|\bgrok\s+(?:app|apps|appli|application|standalone)\b"
+            r"|\b(?:app|appli|application)\s+(?:de\s+)?grok\b"
+        ),
+        " grok grokapp ",
+    ),
+    # "What can you do?" is made of stop words only; keep its meaning.
+    (
+        re.compile(
+            r"\b(?:what|wat|wut)\s+(?:can|could|do)\s+(?:you|u|ya)\s+(?:do|help)\b"
+            r"|\b(?:tu|vous)\s+(?:peux|peut|pouvez|sais|savez)\s+faire\b"
+            r"|\b(?:peux|sais|pouvez|savez)[\s-]+(?:tu|vous)\s+faire\b"
+        ),
+        " capabilities ",
+    ),
     (re.compile(r"\bblue\s*sky\b"), " bluesky "),
     (re.compile(r"\blinked\s*-?\s*in\b"), " linkedin "),
     (re.compile(r"\bface\s*-?\s*book\b"), " facebook "),
@@ -86,7 +105,7 @@ STOPWORDS: frozenset[str] = frozenset(
     have has had having so such than then too very just also any some all each every other
     please pls plz plez lol lmao omg hey hi hello thanks thank thx ok okay yo bro guys
     your yours im ive dont cant wont doesnt isnt hm hmm um uh like really actually still
-    get got know want need wanna gonna one way anyone someone something thing things
+    get got know want need wanna gonna one way anyone someone something thing things more
     le la les l un une des de d du au aux et ou mais si en dans sur pour par avec sans sous
     ce cet cette ces c ca cela ceci qui que qu quoi quel quelle quels quelles comment pourquoi
     est sont etre avons ont suis es fait faire peut peux puis pouvez veux voudrais
