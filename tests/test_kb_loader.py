@@ -146,3 +146,13 @@ def test_repository_knowledge_base_is_valid() -> None:
         "google.gemini_activity", "openai.chatgpt_training", "bot.help", "bot.privacy",
     }  # fmt: skip
     assert required <= set(kb.topics)
+
+
+def test_requires_must_be_met_by_every_example(kb_dir: Path) -> None:
+    path = _edit(kb_dir, lambda d: d["topics"][1].update(requires=["close"]))
+    problems = _problems(kb_dir)
+    assert (
+        f"{path}: demo.delete: en.examples: example 'delete my demo account' contains none"
+        " of the 'requires' phrases" in problems
+    )
+    assert not any("'close demo account for good'" in p for p in problems)

@@ -110,3 +110,11 @@ def test_matching_is_linear_in_message_size(matcher: Matcher) -> None:
     """A pathological message is cut, so it costs no more than MAX_CHARS of text."""
     match = matcher.understand("grok " * 200_000 + "a" * 1_000_000)
     assert match.language in {"en", "fr"}
+
+
+def test_narrow_topic_needs_its_required_words(matcher: Matcher) -> None:
+    """The Grok app's own setting only when the app is named; X's setting otherwise."""
+    assert matcher.understand("disable grok data use").topic_id == "x.grok_training"
+    assert matcher.understand("opt out of training on grok.com").topic_id == (
+        "x.grok_app_improve_model"
+    )

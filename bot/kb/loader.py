@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.kb.schema import LANGUAGES, KnowledgeFile, Topic
+from bot.nlu.normalize import clean, phrases_pattern
 
 STALE_AFTER_DAYS = 180
 # libyaml's safe loader when available: same safety, several times faster.
@@ -140,6 +141,18 @@ def _cross_checks(
                     Problem(name, topic.id, "id", f"duplicate id (also in {seen_ids[topic.id]})")
                 )
             seen_ids.setdefault(topic.id, name)
+            required = phrases_pattern(topic.requires)
+            for lang in LANGUAGES if required else ():
+                for example in topic.lang(lang).examples:
+                    if not required.search(clean(example)):
+                        problems.append(
+                            Problem(
+                                name,
+                                topic.id,
+                                f"{lang}.examples",
+                                f"example {example!r} contains none of the 'requires' phrases",
+                            )
+                        )
             for rel in topic.related:
                 if rel not in all_ids:
                     problems.append(Problem(name, topic.id, "related", f"unknown topic {rel!r}"))

@@ -99,6 +99,12 @@ class Topic(_Strict):
     id: str
     url: str | None = Field(default=None, description="Direct settings URL, where one exists.")
     related: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(
+        default_factory=list,
+        description="Words or phrases (any language) of which a question must contain one for "
+        "this topic to be considered: a narrow topic beside a broad one, such as the Grok app's "
+        "own setting beside X's Grok setting.",
+    )
     default_surface: Surface = "web"
     last_verified: dt.date
     sources: list[Source] = Field(min_length=1)

@@ -36,7 +36,7 @@ from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
 from bot.nlu.classifier import SparseSoftmax
 from bot.nlu.language import LanguageGuesser
-from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, stems
+from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, phrases_pattern, stems
 
 OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.yaml")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -151,6 +151,10 @@ class Matcher:
         self.unknown_weight = unknown_weight
         self._topic_ids: list[str] = list(kb.topics)
         self._platform_of: list[str] = [kb.topics[t].platform for t in self._topic_ids]
+        # Narrow topics that only apply when the question names what they are about.
+        self._requires: list[re.Pattern[str] | None] = [
+            phrases_pattern(kb.topics[t].requires) for t in self._topic_ids
+        ]
         docs: list[tuple[int, list[str]]] = []
         lang_examples: list[tuple[str, list[str]]] = []
         vocab: set[str] = set(STOPWORDS) | set(PLATFORM_WORDS) | set(SYNONYMS)
@@ -275,8 +279,9 @@ class Matcher:
             The :class:`Match`.
         """
         toks = [self._correct(t) for t in clean(text).split()]
+        joined = " ".join(toks)
         language = self.language.guess(text, toks, language_hint)
-        surface = detect_surface(" ".join(toks)) or surface_hint
+        surface = detect_surface(joined) or surface_hint
         feats = self._features(toks)
         query = {f: self._idf[f] for f in feats if f in self._idf}
         named = {PLATFORM_WORDS[canonical(t)] for t in toks if canonical(t) in PLATFORM_WORDS}
@@ -304,13 +309,13 @@ class Matcher:
 
         scored: list[tuple[str, float]] = []
         for index, topic_id in enumerate(self._topic_ids):
+            required = self._requires[index]
+            if required is not None and not required.search(joined):
+                continue
             p = float(probs[index])
-            if (
-                named
-                and self._platform_of[index] not in named
-                and self._platform_of[index] != "bot"
-            ):
-                p *= 0.35
+            platform = self._platform_of[index]
+            if named and platform not in named and platform != "bot":
+                p *= 0.35  # "delete my facebook account" is not about X
             if similarity[index] > 0:
                 scored.append((topic_id, p))
         scored.sort(key=lambda item: item[1], reverse=True)

@@ -154,3 +154,18 @@ def stems(token: str) -> tuple[str, ...]:
 def canonical(token: str) -> str:
     """Map a token to the word the knowledge base uses for it (``twitter`` -> ``x``)."""
     return SYNONYMS.get(token, token)
+
+
+def phrases_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of the phrases as whole words of a cleaned text.
+
+    Args:
+        phrases: Words or phrases as a person would write them.
+
+    Returns:
+        The compiled pattern, or None when no phrase has any readable word.
+    """
+    cleaned = [c for c in (clean(p) for p in phrases) if c]
+    if not cleaned:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(c) for c in cleaned) + r")\b")
