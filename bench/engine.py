@@ -103,7 +103,9 @@ def engine_predictor(core: Core) -> Predictor:
     return predict
 
 
-def run(predict: Predictor, cases: list[Case]) -> tuple[list[tuple[str | None, float]], list[float]]:
+def run(
+    predict: Predictor, cases: list[Case]
+) -> tuple[list[tuple[str | None, float]], list[float]]:
     out, times = [], []
     for case in cases:
         t0 = time.perf_counter()
@@ -132,7 +134,7 @@ def best_threshold(cases: list[Case], preds: list[tuple[str | None, float]]) -> 
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -149,8 +151,10 @@ def main() -> None:
     load_ms = (time.perf_counter() - t0) * 1000
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"knowledge base: {len(kb.topics)} topics, load + index {load_ms:.0f} ms, "
-          f"peak Python memory {peak / 1e6:.1f} MB")
+    print(
+        f"knowledge base: {len(kb.topics)} topics, load + index {load_ms:.0f} ms, "
+        f"peak Python memory {peak / 1e6:.1f} MB"
+    )
 
     systems: dict[str, Predictor | None] = {
         "privacybot engine": engine_predictor(core),
@@ -173,13 +177,17 @@ def main() -> None:
             run(predict, cases[:5])  # warm caches
             preds, times = run(predict, cases)
             acc, abst = score(cases, preds, threshold)
-            print(f"{name:24} {set_name:14} {acc:7.1%} {abst:8.1%} "
-                  f"{statistics.median(times):8.3f} {pct(times, 99):8.3f}")
+            print(
+                f"{name:24} {set_name:14} {acc:7.1%} {abst:8.1%} "
+                f"{statistics.median(times):8.3f} {pct(times, 99):8.3f}"
+            )
 
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "bot", "ask", "how do I stop Grok training?"],
-        cwd=REPO, capture_output=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        check=True,
     )
     print(f"cold start: privacybot ask answered in {time.perf_counter() - t0:.2f} s wall time")
 

@@ -43,9 +43,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     core = Core(_load(args.kb))
     answer = asyncio.run(
         core.respond(
-            IncomingMessage(
-                text=args.question, language_hint=args.lang, surface_hint=args.surface
-            )
+            IncomingMessage(text=args.question, language_hint=args.lang, surface_hint=args.surface)
         )
     )
     reply = answer.reply
@@ -64,7 +62,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             "alternatives": [
                 {"topic": a.topic_id, "confidence": a.confidence} for a in reply.alternatives
             ],
-            "choices": [{"kind": c.kind, "value": c.value, "label": c.label} for c in reply.choices],
+            "choices": [
+                {"kind": c.kind, "value": c.value, "label": c.label} for c in reply.choices
+            ],
         }
         print(json.dumps(payload, ensure_ascii=False))
     else:
@@ -158,8 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--min", type=float, help="fail when top-1 accuracy is below this (0..1)")
     ev.set_defaults(func=_cmd_eval)
 
-    from bot import cli_ops  # noqa: F401  (registers run/config/admin into EXTENSIONS)
-    from bot import cli_bluesky  # noqa: F401  (registers `bluesky setup-profile`)
+    from bot import (
+        cli_bluesky,  # noqa: F401  (registers `bluesky setup-profile`)
+        cli_ops,  # noqa: F401  (registers run/config/admin into EXTENSIONS)
+    )
 
     for extend in EXTENSIONS:
         extend(sub, kb_sub)

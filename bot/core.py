@@ -224,7 +224,9 @@ class Core:
             last_verified=topic.last_verified,
             items=items,
             choices=tuple(choices),
-            alternatives=tuple(Alternative(t, round(c, 3)) for t, c in alternatives if t != topic_id),
+            alternatives=tuple(
+                Alternative(t, round(c, 3)) for t, c in alternatives if t != topic_id
+            ),
             labels=labels(language),
         )
 

@@ -1,0 +1,245 @@
+"""The PostgreSQL store, for operators who run several replicas (Telegram webhook).
+
+Selected by ``PRIVACYBOT_DATABASE_URL=postgresql://user:password@host/db``; needs
+``asyncpg`` (``pip install 'privacybot[postgres]'``). It holds the same tables
+and columns as the SQLite store (:data:`bot.store.sqlite.TABLES`), so the
+privacy answer is true whichever backend runs. Migrations run under a
+transaction-scoped advisory lock, so replicas starting together apply each one
+once. Every replica must hash user ids with the same salt, which is why
+``PRIVACYBOT_SALT`` is required with this backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot.errors import ConfigError
+from bot.settings import mask_url
+from bot.store.base import UserState, user_key
+from bot.store.sqlite import Clock, utcnow
+
+# An arbitrary constant shared by every privacybot replica.
+_MIGRATION_LOCK = 0x70726976
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE users (key TEXT PRIMARY KEY, language TEXT, last_topic TEXT, "
+        "surface TEXT, updated_at TIMESTAMPTZ NOT NULL)",
+        "CREATE TABLE channel_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE answered_posts (post_uri TEXT PRIMARY KEY, reply_uri TEXT)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL DEFAULT 0)",
+        "CREATE TABLE unanswered (id BIGSERIAL PRIMARY KEY, text TEXT NOT NULL, "
+        "language TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)",
+    ),
+    (
+        "ALTER TABLE answered_posts ADD COLUMN answered_at TIMESTAMPTZ NOT NULL DEFAULT now()",
+        "ALTER TABLE answered_posts ALTER COLUMN answered_at DROP DEFAULT",
+        "CREATE INDEX users_updated_at ON users (updated_at)",
+        "CREATE INDEX answered_posts_answered_at ON answered_posts (answered_at)",
+        "CREATE INDEX unanswered_created_at ON unanswered (created_at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def migrate(conn: Any, *, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database to schema version ``target``.
+
+    Args:
+        conn: An asyncpg connection.
+        target: The version to reach (tests build older schemas with it).
+
+    Returns:
+        The version the database was at before.
+
+    Raises:
+        ConfigError: If the database is newer than this program knows.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS privacybot_schema (version INTEGER NOT NULL)"
+        )
+        current = await conn.fetchval("SELECT max(version) FROM privacybot_schema") or 0
+        if current > SCHEMA_VERSION:
+            raise ConfigError(
+                f"the database schema is version {current}, newer than this privacybot "
+                f"understands ({SCHEMA_VERSION}): upgrade privacybot"
+            )
+        for version in range(current + 1, target + 1):
+            for statement in MIGRATIONS[version - 1]:
+                await conn.execute(statement)
+            await conn.execute("DELETE FROM privacybot_schema")
+            await conn.execute("INSERT INTO privacybot_schema (version) VALUES ($1)", version)
+    return current
+
+
+class PostgresStore:
+    """A :class:`bot.store.base.Store` in PostgreSQL.
+
+    Args:
+        url: ``postgresql://user:password@host:port/db``.
+        salt: The installation's secret (``PRIVACYBOT_SALT``), the same on
+            every replica.
+        clock: Returns the current UTC time (tests move it forward).
+        max_connections: Size of the connection pool.
+    """
+
+    def __init__(
+        self, url: str, salt: bytes, *, clock: Clock = utcnow, max_connections: int = 5
+    ) -> None:
+        self._url = url
+        self._salt = salt
+        self._clock = clock
+        self._max = max_connections
+        self._pool: Any = None
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({mask_url(self._url)!r})"
+
+    @property
+    def pool(self) -> Any:
+        """The asyncpg pool (raises if the store is not open)."""
+        if self._pool is None:
+            raise RuntimeError("PostgresStore used before open()")
+        return self._pool
+
+    def _key(self, channel: str, user_id: str) -> str:
+        return user_key(self._salt, channel, user_id)
+
+    async def open(self) -> None:
+        """Connect and apply migrations."""
+        if self._pool is not None:
+            return
+        try:
+            import asyncpg
+        except ImportError as exc:
+            raise ConfigError(
+                "PRIVACYBOT_DATABASE_URL needs asyncpg: pip install 'privacybot[postgres]'"
+            ) from exc
+        try:
+            self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=self._max)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise ConfigError(
+                f"PRIVACYBOT_DATABASE_URL: cannot connect to {mask_url(self._url)}: "
+                f"{type(exc).__name__}"
+            ) from exc
+        async with self._pool.acquire() as conn:
+            await migrate(conn)
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def schema_version(self) -> int:
+        """The database's schema version."""
+        return int(await self.pool.fetchval("SELECT max(version) FROM privacybot_schema"))
+
+    async def get_user(self, channel: str, user_id: str) -> UserState | None:
+        row = await self.pool.fetchrow(
+            "SELECT language, last_topic, surface, updated_at FROM users WHERE key = $1",
+            self._key(channel, user_id),
+        )
+        if row is None:
+            return None
+        return UserState(
+            language=row["language"],
+            last_topic=row["last_topic"],
+            surface=row["surface"],
+            updated_at=row["updated_at"].astimezone(dt.UTC),
+        )
+
+    async def save_user(self, channel: str, user_id: str, state: UserState) -> None:
+        await self.pool.execute(
+            "INSERT INTO users (key, language, last_topic, surface, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET "
+            "language = excluded.language, last_topic = excluded.last_topic, "
+            "surface = excluded.surface, updated_at = excluded.updated_at",
+            self._key(channel, user_id),
+            state.language,
+            state.last_topic,
+            state.surface,
+            self._clock(),
+        )
+
+    async def forget_user(self, channel: str, user_id: str) -> bool:
+        status = await self.pool.execute(
+            "DELETE FROM users WHERE key = $1", self._key(channel, user_id)
+        )
+        return status != "DELETE 0"
+
+    async def get_value(self, key: str) -> str | None:
+        value = await self.pool.fetchval("SELECT value FROM channel_state WHERE key = $1", key)
+        return None if value is None else str(value)
+
+    async def set_value(self, key: str, value: str | None) -> None:
+        if value is None:
+            await self.pool.execute("DELETE FROM channel_state WHERE key = $1", key)
+            return
+        await self.pool.execute(
+            "INSERT INTO channel_state (key, value) VALUES ($1, $2) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            key,
+            value,
+        )
+
+    async def is_answered(self, post_uri: str) -> bool:
+        found = await self.pool.fetchval(
+            "SELECT 1 FROM answered_posts WHERE post_uri = $1", post_uri
+        )
+        return found is not None
+
+    async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
+        await self.pool.execute(
+            "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT (post_uri) DO UPDATE SET reply_uri = excluded.reply_uri",
+            post_uri,
+            reply_uri,
+            self._clock(),
+        )
+
+    async def increment(self, counter: str, amount: int = 1) -> None:
+        await self.pool.execute(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+            counter,
+            amount,
+        )
+
+    async def counters(self) -> dict[str, int]:
+        rows = await self.pool.fetch("SELECT name, value FROM counters")
+        return {row["name"]: int(row["value"]) for row in rows}
+
+    async def record_unanswered(self, text: str, language: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO unanswered (text, language, created_at) VALUES ($1, $2, $3)",
+            text,
+            language,
+            self._clock(),
+        )
+
+    async def unanswered(self) -> list[tuple[str, str]]:
+        """The kept unanswered questions as (text, language), oldest first."""
+        rows = await self.pool.fetch("SELECT text, language FROM unanswered ORDER BY id")
+        return [(row["text"], row["language"]) for row in rows]
+
+    async def purge(self, *, user_days: int, unanswered_days: int) -> dict[str, int]:
+        now = self._clock()
+        user_cut = now - dt.timedelta(days=user_days)
+        question_cut = now - dt.timedelta(days=unanswered_days)
+        async with self.pool.acquire() as conn, conn.transaction():
+            users = await conn.execute("DELETE FROM users WHERE updated_at < $1", user_cut)
+            posts = await conn.execute(
+                "DELETE FROM answered_posts WHERE answered_at < $1", user_cut
+            )
+            questions = await conn.execute(
+                "DELETE FROM unanswered WHERE created_at < $1", question_cut
+            )
+        return {
+            "users": int(users.split()[-1]),
+            "answered_posts": int(posts.split()[-1]),
+            "unanswered": int(questions.split()[-1]),
+        }

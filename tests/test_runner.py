@@ -1,0 +1,467 @@
+"""One process, many channels: supervision, backoff, draining, signals.
+
+In-process tests register fake channel modules in ``sys.modules`` and name them
+in ``PRIVACYBOT_CHANNEL_MODULES``; the end-to-end test writes a fake channel
+module to a temporary folder and runs the real ``python -m bot run`` on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store_fixtures import write_kb
+
+from bot import cli, runner
+from bot.core import Core
+from bot.errors import ConfigError
+from bot.kb.loader import KnowledgeBase, load_knowledge
+from bot.messages import IncomingMessage
+from bot.metrics import Metrics
+from bot.runner import run_channels
+from bot.settings import Settings
+from bot.store.memory import MemoryStore
+
+pytestmark = pytest.mark.timeout(60)
+REPO = Path(__file__).resolve().parents[1]
+
+
+class SteadyChannel:
+    """Answers a question every 10 ms until asked to stop."""
+
+    def __init__(self, name: str, core: Core) -> None:
+        self.name, self.core = name, core
+        self.answers = 0
+        self.starts = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.starts += 1
+        while not stop.is_set():
+            await self.core.respond(IncomingMessage("stop grok training", self.name, "u1"))
+            self.answers += 1
+            await asyncio.sleep(0.01)
+
+
+class FailingChannel:
+    """Fails every time it starts (its server is down)."""
+
+    def __init__(self, name: str, core: Core, error: Exception | None = None) -> None:
+        self.name, self.core = name, core
+        self.error = error or ConnectionError("server at 127.0.0.1:1 refused the connection")
+        self.starts = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.starts += 1
+        await asyncio.sleep(0.005)
+        raise self.error
+
+
+class DrainingChannel:
+    """Takes a moment to finish its in-flight reply after stop."""
+
+    def __init__(self, name: str, core: Core, drain: float) -> None:
+        self.name, self.core, self.drain = name, core, drain
+        self.drained = False
+        self.cancelled = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        try:
+            await asyncio.sleep(self.drain)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        self.drained = True
+
+
+Factory = Callable[[str, Core], Any]
+
+
+@pytest.fixture
+def fake_channels(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, Any]]:
+    """Register fake channel modules; returns ``register(name=factory, ...)``."""
+    monkeypatch.setattr(runner, "BACKOFF_START", 0.01)
+    monkeypatch.setattr(runner, "BACKOFF_MAX", 0.05)
+
+    def register(**factories: Factory) -> dict[str, Any]:
+        made: dict[str, Any] = {}
+        for name, factory in factories.items():
+            module = types.ModuleType(f"fake_channel_{name}")
+
+            def create(core: Core, env: Any, name: str = name, factory: Factory = factory) -> Any:
+                made[name] = factory(name, core)
+                return made[name]
+
+            module.is_configured = lambda env: True  # type: ignore[attr-defined]
+            module.create_channel = create  # type: ignore[attr-defined]
+            monkeypatch.setitem(sys.modules, module.__name__, module)
+        return made
+
+    return register
+
+
+def env_for(*names: str) -> dict[str, str]:
+    return {"PRIVACYBOT_CHANNEL_MODULES": ",".join(f"{n}=fake_channel_{n}" for n in names)}
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> KnowledgeBase:
+    return load_knowledge(write_kb(tmp_path / "kb"))
+
+
+SETTINGS = Settings(db_path=Path(":memory:"), health_port=None)
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_failing_channel_is_restarted_without_stopping_the_other(
+    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+) -> None:
+    made = fake_channels(telegram=SteadyChannel, bluesky=FailingChannel)
+    metrics, stop = Metrics(), asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            [], kb, env=env_for("telegram", "bluesky"), settings=SETTINGS,
+            store=MemoryStore(), stop=stop, metrics=metrics,
+        )
+    )  # fmt: skip
+    await wait_for(lambda: "bluesky" in made and made["bluesky"].starts >= 4)
+    answers_before = made["telegram"].answers
+    await wait_for(lambda: made["telegram"].answers > answers_before + 3)
+    health = metrics.health()
+    assert made["telegram"].starts == 1
+    assert health["status"] == "degraded" or health["channels"]["bluesky"]["state"] == "running"
+    assert health["channels"]["telegram"]["state"] == "running"
+    assert health["channels"]["bluesky"]["restarts"] >= 3
+    assert "ConnectionError" in health["channels"]["bluesky"]["last_error"]
+    stop.set()
+    assert await asyncio.wait_for(task, 5) == 0
+    assert {c["state"] for c in metrics.health()["channels"].values()} == {"stopped"}
+
+
+async def test_backoff_grows_between_restarts(
+    fake_channels: Callable[..., dict[str, Any]],
+    kb: KnowledgeBase,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delays: list[float] = []
+    real_wait_for = asyncio.wait_for
+
+    async def recording_wait_for(aw: Any, timeout: float | None = None) -> Any:
+        if timeout is not None and timeout < 1:
+            delays.append(timeout)
+        return await real_wait_for(aw, timeout)
+
+    monkeypatch.setattr(runner.random, "random", lambda: 0.5)  # no jitter
+    monkeypatch.setattr(runner.asyncio, "wait_for", recording_wait_for)
+    made = fake_channels(bluesky=FailingChannel)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            [], kb, env=env_for("bluesky"), settings=SETTINGS, store=MemoryStore(),
+            stop=stop, metrics=Metrics(),
+        )
+    )  # fmt: skip
+    await wait_for(lambda: "bluesky" in made and made["bluesky"].starts >= 5)
+    stop.set()
+    await real_wait_for(task, 5)
+    assert delays[:4] == [0.01, 0.02, 0.04, 0.05]  # doubling, capped at BACKOFF_MAX
+
+
+async def test_stop_drains_in_flight_replies(
+    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+) -> None:
+    made = fake_channels(telegram=lambda n, c: DrainingChannel(n, c, 0.2))
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            [], kb, env=env_for("telegram"), settings=SETTINGS, store=MemoryStore(),
+            stop=stop, metrics=Metrics(), drain_timeout=3,
+        )
+    )  # fmt: skip
+    await wait_for(lambda: "telegram" in made)
+    stop.set()
+    assert await asyncio.wait_for(task, 5) == 0
+    assert made["telegram"].drained and not made["telegram"].cancelled
+
+
+async def test_a_channel_that_does_not_drain_is_cancelled_in_time(
+    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+) -> None:
+    made = fake_channels(telegram=lambda n, c: DrainingChannel(n, c, 60))
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            [], kb, env=env_for("telegram"), settings=SETTINGS, store=MemoryStore(),
+            stop=stop, metrics=Metrics(), drain_timeout=0.3,
+        )
+    )  # fmt: skip
+    await wait_for(lambda: "telegram" in made)
+    started = time.monotonic()
+    stop.set()
+    assert await asyncio.wait_for(task, 5) == 0
+    assert time.monotonic() - started < 2
+    assert made["telegram"].cancelled
+
+
+async def test_configuration_failure_stops_only_that_channel(
+    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+) -> None:
+    made = fake_channels(
+        telegram=lambda n, c: FailingChannel(n, c, ConfigError("TELEGRAM_BOT_TOKEN: rejected")),
+        bluesky=SteadyChannel,
+    )
+    metrics, stop = Metrics(), asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            [], kb, env=env_for("telegram", "bluesky"), settings=SETTINGS,
+            store=MemoryStore(), stop=stop, metrics=metrics,
+        )
+    )  # fmt: skip
+    await wait_for(
+        lambda: metrics.health()["channels"].get("telegram", {}).get("state") == "failed"
+    )
+    await wait_for(lambda: made["bluesky"].answers > 3)
+    assert made["telegram"].starts == 1  # not retried: retrying cannot fix configuration
+    stop.set()
+    assert await asyncio.wait_for(task, 5) == 0
+
+
+async def test_every_channel_failing_on_configuration_ends_the_run(
+    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+) -> None:
+    fake_channels(telegram=lambda n, c: FailingChannel(n, c, ConfigError("token rejected")))
+    with pytest.raises(ConfigError, match="token rejected"):
+        await asyncio.wait_for(
+            run_channels(
+                [], kb, env=env_for("telegram"), settings=SETTINGS, store=MemoryStore(),
+                metrics=Metrics(),
+            ),
+            5,
+        )  # fmt: skip
+
+
+async def test_channels_share_one_core_and_store(
+    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+) -> None:
+    made = fake_channels(telegram=SteadyChannel, bluesky=SteadyChannel)
+    store, stop = MemoryStore(), asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            ["telegram", "bluesky"], kb, env=env_for("telegram", "bluesky"), settings=SETTINGS,
+            store=store, stop=stop, metrics=Metrics(),
+        )
+    )  # fmt: skip
+    await wait_for(lambda: len(made) == 2 and all(c.answers for c in made.values()))
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert made["telegram"].core is made["bluesky"].core
+    assert made["telegram"].core.store is store
+
+
+async def test_no_configured_channel_explains_what_to_set(kb: KnowledgeBase) -> None:
+    env = {"PRIVACYBOT_CHANNEL_MODULES": ""}
+    with pytest.raises(ConfigError) as info:
+        await run_channels([], kb, env=env, settings=SETTINGS, store=MemoryStore())
+    for variable in ("TELEGRAM_BOT_TOKEN", "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"):
+        assert variable in str(info.value)
+
+
+async def test_unknown_channel_is_named(kb: KnowledgeBase) -> None:
+    with pytest.raises(ConfigError, match=r"unknown channel.*mastodon"):
+        await run_channels(["mastodon"], kb, env={}, settings=SETTINGS, store=MemoryStore())
+
+
+def test_extra_channel_modules_syntax_is_checked() -> None:
+    assert runner.channel_modules({"PRIVACYBOT_CHANNEL_MODULES": "a=x.y, b = z"})["b"] == "z"
+    with pytest.raises(ConfigError, match="PRIVACYBOT_CHANNEL_MODULES"):
+        runner.channel_modules({"PRIVACYBOT_CHANNEL_MODULES": "nonsense"})
+
+
+def test_run_command_with_nothing_configured_exits_2_with_help(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "BLUESKY_", "PRIVACYBOT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(write_kb(tmp_path / "kb")))
+    monkeypatch.setenv("PRIVACYBOT_DB", ":memory:")
+    monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", "off")
+    monkeypatch.setattr(runner, "configured_channels", lambda env: [])
+    assert cli.main(["run"]) == cli.EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "no channel is configured" in err and "TELEGRAM_BOT_TOKEN" in err
+
+
+# -- the real process ----------------------------------------------------------------
+
+FAKE_TOKEN = "987654321:AAFakeTokenFakeTokenFakeTokenFake12345"
+SECRET_QUESTION = "how do I stop grok training qwzxjv"
+
+FAKE_MODULE = textwrap.dedent(
+    f'''
+    """A channel for the end-to-end test: answers one question, then idles."""
+    import asyncio
+    import logging
+    import os
+    from pathlib import Path
+
+    from bot import metrics
+    from bot.messages import IncomingMessage
+
+    log = logging.getLogger("fakechan")
+
+
+    def is_configured(env):
+        return True
+
+
+    class Fake:
+        name = "fake"
+
+        def __init__(self, core, env):
+            self.core, self.dir = core, Path(env["FAKECHAN_DIR"])
+
+        async def run(self, stop):
+            answer = await self.core.respond(
+                IncomingMessage({SECRET_QUESTION!r}, "fake", "555000111")
+            )
+            metrics.record_answer("fake", answer)
+            # What httpx and a careless exception would print:
+            log.info("HTTP Request: POST https://api.telegram.org/bot%s/getUpdates",
+                     os.environ["TELEGRAM_BOT_TOKEN"])
+            log.warning("failed: %s", RuntimeError("token " + os.environ["TELEGRAM_BOT_TOKEN"]))
+            (self.dir / "ready").write_text("1")
+            await stop.wait()
+            await asyncio.sleep(0.2)  # an in-flight reply
+            (self.dir / "drained").write_text("1")
+
+
+    def create_channel(core, env):
+        return Fake(core, env)
+    '''
+)
+
+
+def test_sigterm_stops_the_real_process_quickly_and_logs_leak_nothing(tmp_path: Path) -> None:
+    (tmp_path / "fakechan.py").write_text(FAKE_MODULE)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "BLUESKY_", "PRIVACYBOT_"))
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO)]),
+        PRIVACYBOT_CHANNEL_MODULES="fake=fakechan",
+        PRIVACYBOT_DB=str(tmp_path / "state" / "bot.sqlite3"),
+        PRIVACYBOT_HEALTH_PORT="0",
+        PRIVACYBOT_LOG_FORMAT="json",
+        PRIVACYBOT_LOG_LEVEL="DEBUG",
+        PRIVACYBOT_KNOWLEDGE_DIR=str(write_kb(tmp_path / "kb")),
+        TELEGRAM_BOT_TOKEN=FAKE_TOKEN,
+        FAKECHAN_DIR=str(tmp_path),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "fake"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "ready").exists():
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the bot did not start"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=10)
+        elapsed = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert elapsed < 5
+    assert (tmp_path / "drained").exists()
+
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert lines, "no log output"
+    answered = [r for r in lines if r.get("event") == "answer"]
+    assert len(answered) == 1
+    assert answered[0]["channel"] == "fake"
+    assert answered[0]["topic"] == "x.grok_training"
+    assert answered[0]["language"] == "en"
+    assert {"confidence", "latency_ms"} <= set(answered[0])
+    assert any(r["msg"] == "privacybot stopped" for r in lines)
+    for secret in (FAKE_TOKEN, FAKE_TOKEN.split(":")[1], "qwzxjv", "555000111"):
+        assert secret not in stderr
+    assert "***" in stderr  # the token lines were redacted, not dropped
+
+
+# -- the real adapters -----------------------------------------------------------------
+
+
+async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram against the fake Bot API; Bluesky pointed at a port nobody listens on."""
+    pytest.importorskip("telegram")
+    import importlib.util
+
+    if importlib.util.find_spec("bot.adapters.telegram") is None:
+        pytest.skip("the Telegram adapter is not in this tree yet")
+    from fake_telegram import FakeTelegram
+    from store_fixtures import free_port
+
+    monkeypatch.setattr(runner, "BACKOFF_START", 0.05)
+    monkeypatch.setattr(runner, "BACKOFF_MAX", 0.2)
+    token = "123456789:TEST-token_for_the_fake_AAAAAAAAAA"
+    fake = FakeTelegram(token)
+    await fake.start()
+    metrics, stop = Metrics(), asyncio.Event()
+    env = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_BASE_URL": fake.url,
+        "TELEGRAM_POLL_TIMEOUT": "1",
+        "BLUESKY_HANDLE": "privacybot.test",
+        "BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop",
+        "BLUESKY_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
+        "BLUESKY_TIMEOUT": "1",
+    }
+    kb = load_knowledge(write_kb(tmp_path / "kb"))
+    task = asyncio.create_task(
+        run_channels(
+            ["telegram", "bluesky"], kb, env=env, settings=SETTINGS, store=MemoryStore(),
+            stop=stop, metrics=metrics,
+        )
+    )  # fmt: skip
+    try:
+        await wait_for(
+            lambda: metrics.health()["channels"].get("bluesky", {}).get("restarts", 0) >= 2, 20
+        )
+        user = fake.user(1001)
+        await fake.send_text(user, "how do I stop grok training")
+        await fake.wait_call("sendMessage", timeout=15)
+        assert metrics.health()["channels"]["telegram"]["state"] == "running"
+        assert metrics.health()["channels"]["telegram"]["restarts"] == 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await fake.stop()
