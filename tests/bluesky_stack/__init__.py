@@ -1,0 +1,1 @@
+"""Local Bluesky/atproto stack for end-to-end tests (see stack.py, up.sh, down.sh)."""
