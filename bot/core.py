@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from bot import metrics
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import SURFACES, Topic
 from bot.messages import Alternative, Choice, IncomingMessage, Reply, SourceRef
@@ -134,7 +135,11 @@ class Core:
             )
         await self.store.increment(f"answers.{reply.kind}")
         latency = (time.perf_counter() - started) * 1000.0
-        return Answer(reply=reply, match=match, follow_up=follow_up, latency_ms=latency)
+        answer = Answer(reply=reply, match=match, follow_up=follow_up, latency_ms=latency)
+        # Every channel gets the same counters and the one log line per answer
+        # (channel, topic, confidence, language, latency; never the text).
+        metrics.record_answer(message.channel, answer)
+        return answer
 
     @staticmethod
     def _is_follow_up(raw: str) -> bool:

@@ -158,3 +158,12 @@ async def test_empty_message_says_so(core: Core) -> None:
     reply = await core.handle(IncomingMessage(text="🙏🙏"))
     assert reply.kind == "fallback"
     assert reply.title == "I didn't find a question in your message."
+
+
+async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
+    from bot import metrics
+
+    before = metrics.METRICS.messages["metrics-test"]
+    await core.handle(IncomingMessage(text="stop grok training", channel="metrics-test"))
+    assert metrics.METRICS.messages["metrics-test"] == before + 1
+    assert 'channel="metrics-test"' in metrics.METRICS.render()

@@ -1,0 +1,767 @@
+"""The Telegram channel: python-telegram-bot 22 in front of the core.
+
+Run it with ``privacybot run telegram`` (``TELEGRAM_BOT_TOKEN`` set). It polls
+by default; set ``TELEGRAM_MODE=webhook`` with ``TELEGRAM_WEBHOOK_URL`` and
+``TELEGRAM_WEBHOOK_SECRET`` to receive updates over HTTPS instead.
+
+The adapter stays thin: it turns an update into an
+:class:`~bot.messages.IncomingMessage`, awaits the core and renders the neutral
+reply with :mod:`bot.render.telegram_html` (HTML, ≤ 4096 characters a message,
+buttons as callback data). What Telegram imposes lives here:
+
+* flood limits: about 30 messages/s overall and 1/s per chat. PTB's
+  :class:`~telegram.ext.AIORateLimiter` paces the overall rate, retries a 429
+  after its ``retry_after`` and paces groups; :class:`FloodControl` adds the
+  per-chat pace it lacks for private chats;
+* a user who blocked the bot answers 403 ``Forbidden``: counted
+  (``telegram.forbidden``) and dropped, never retried;
+* in groups the bot speaks only when mentioned, replied to or commanded;
+* one error handler logs the update id and the error, never the user's text,
+  and keeps the bot alive; httpx logs at WARNING because the token is in every
+  Bot API URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import metrics
+from bot.core import Core
+from bot.errors import ConfigError
+from bot.kb.schema import SURFACES
+from bot.messages import IncomingMessage, Reply
+from bot.nlu.language import normalize_hint
+from bot.render.telegram_html import (
+    CB_CHOOSE,
+    CB_LANGUAGE,
+    CB_SURFACE,
+    Button,
+    language_buttons,
+    needs_separate_details,
+    parse_callback,
+    render_answer,
+    render_reply,
+    render_text,
+    reply_keyboard,
+    topic_buttons,
+)
+from bot.store.base import UserState
+from bot.texts import text
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+DEFAULT_API_BASE_URL = "https://api.telegram.org"
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+COMMANDS = ("start", "help", "topics", "lang", "privacy", "forget")
+EXAMPLE_TOPICS = ("x.grok_training", "x.third_party_sharing", "x.grok_history")
+HELP_TOPIC = "bot.help"
+PRIVACY_TOPIC = "bot.privacy"
+MAX_INLINE_RESULTS = 10
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class Secret(str):
+    """A string that does not show itself in ``repr`` (logs, tracebacks)."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    """The Telegram section of the configuration, read from the environment.
+
+    Attributes:
+        token: ``TELEGRAM_BOT_TOKEN`` from @BotFather.
+        api_base_url: ``TELEGRAM_API_BASE_URL``, Telegram's by default; tests and
+            self-hosted Bot API servers point it elsewhere.
+        mode: ``TELEGRAM_MODE``: ``polling`` (default) or ``webhook``.
+        webhook_url: ``TELEGRAM_WEBHOOK_URL``, the public URL Telegram posts to.
+        webhook_secret: ``TELEGRAM_WEBHOOK_SECRET``; requests without it are refused.
+        listen: ``TELEGRAM_LISTEN``, the address the webhook server binds.
+        port: ``TELEGRAM_PORT``, its port.
+        poll_timeout: ``TELEGRAM_POLL_TIMEOUT``, seconds of one long poll.
+    """
+
+    token: Secret
+    api_base_url: str = DEFAULT_API_BASE_URL
+    mode: str = "polling"
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    poll_timeout: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TelegramSettings:
+        """Read and check the settings.
+
+        Args:
+            env: The environment (``os.environ`` or a test's dict).
+
+        Returns:
+            The checked settings.
+
+        Raises:
+            ConfigError: Naming the variable that is missing or invalid.
+        """
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if not token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
+                "in TELEGRAM_BOT_TOKEN"
+            )
+        if not _TOKEN.match(token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (<digits>:<key>)")
+        base = (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).strip().rstrip("/")
+        if urlparse(base).scheme not in ("http", "https") or not urlparse(base).netloc:
+            raise ConfigError(f"TELEGRAM_API_BASE_URL must be an http(s) URL, got {base!r}")
+        mode = (env.get("TELEGRAM_MODE") or "polling").strip().lower()
+        if mode not in ("polling", "webhook"):
+            raise ConfigError(f"TELEGRAM_MODE must be 'polling' or 'webhook', got {mode!r}")
+        port_raw = (env.get("TELEGRAM_PORT") or "8443").strip()
+        if not port_raw.isdigit() or not 0 < int(port_raw) < 65536:
+            raise ConfigError(f"TELEGRAM_PORT must be a port number, got {port_raw!r}")
+        timeout_raw = (env.get("TELEGRAM_POLL_TIMEOUT") or "10").strip()
+        if not timeout_raw.isdigit():
+            raise ConfigError(f"TELEGRAM_POLL_TIMEOUT must be whole seconds, got {timeout_raw!r}")
+        webhook_url = (env.get("TELEGRAM_WEBHOOK_URL") or "").strip() or None
+        secret = (env.get("TELEGRAM_WEBHOOK_SECRET") or "").strip() or None
+        if mode == "webhook":
+            if not webhook_url:
+                raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")
+            if urlparse(webhook_url).scheme not in ("http", "https"):
+                raise ConfigError("TELEGRAM_WEBHOOK_URL must be an https URL")
+            if not secret:
+                raise ConfigError(
+                    "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook, so that "
+                    "requests not from Telegram are refused"
+                )
+            if not _SECRET.match(secret):
+                raise ConfigError(
+                    "TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256)"
+                )
+        return cls(
+            token=Secret(token),
+            api_base_url=base,
+            mode=mode,
+            webhook_url=webhook_url,
+            webhook_secret=Secret(secret) if secret else None,
+            listen=(env.get("TELEGRAM_LISTEN") or "127.0.0.1").strip(),
+            port=int(port_raw),
+            poll_timeout=int(timeout_raw),
+        )
+
+
+def is_configured(env: Mapping[str, str]) -> bool:
+    """Whether the environment asks for the Telegram channel."""
+    return bool(env.get("TELEGRAM_BOT_TOKEN", "").strip())
+
+
+def create_channel(core: Core, env: Mapping[str, str]) -> TelegramChannel:
+    """Build the Telegram channel for the runner.
+
+    Raises:
+        ConfigError: If the Telegram settings are missing or invalid.
+    """
+    return TelegramChannel(core, TelegramSettings.from_env(env))
+
+
+# --- flow control ----------------------------------------------------------------
+
+
+class FloodControl(AIORateLimiter):
+    """PTB's rate limiter plus a per-chat pace for every chat.
+
+    :class:`AIORateLimiter` paces all requests overall and group chats at 20 a
+    minute, and retries 429s, but it lets any number of messages reach one private
+    chat at once, which Telegram answers with 429 beyond about one a second. Here
+    messages to one chat are sent one after the other, each ``chat_interval``
+    after the previous one was *answered* (so a request delayed on the way, or
+    paused by a 429, can never arrive too close to the next). The overall pace is
+    spread evenly (one request every ``1/overall_rate`` s) rather than in bursts of
+    30, and kept below 30/s to absorb delays between pacing and arrival.
+
+    Args:
+        overall_rate: Requests per second for the whole bot.
+        chat_interval: Seconds between two messages to the same chat.
+        max_retries: Retries of a request answered with 429.
+    """
+
+    MESSAGE_ENDPOINTS = frozenset({"sendMessage"})
+
+    def __init__(
+        self, *, overall_rate: float = 25.0, chat_interval: float = 1.05, max_retries: int = 3
+    ) -> None:
+        super().__init__(
+            overall_max_rate=1,
+            overall_time_period=1 / overall_rate,
+            max_retries=max_retries,
+        )
+        self._chat_interval = chat_interval
+        self._chat_locks: dict[str, asyncio.Lock] = {}
+        self._chat_done: dict[str, float] = {}
+
+    def _forget_idle_chats(self, now: float) -> None:
+        if len(self._chat_done) <= 1024:
+            return
+        for key, done in list(self._chat_done.items()):
+            lock = self._chat_locks.get(key)
+            if now - done > self._chat_interval and (lock is None or not lock.locked()):
+                self._chat_done.pop(key, None)
+                self._chat_locks.pop(key, None)
+
+    async def process_request(  # type: ignore[override]
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        callback = _counting_retry_after(callback)
+        chat_id = data.get("chat_id")
+        if chat_id is None or endpoint not in self.MESSAGE_ENDPOINTS:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        key = str(chat_id)
+        loop = asyncio.get_running_loop()
+        lock = self._chat_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            wait = self._chat_done.get(key, 0.0) + self._chat_interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            finally:
+                self._chat_done[key] = loop.time()
+                self._forget_idle_chats(loop.time())
+
+
+def _counting_retry_after(callback: Any) -> Any:
+    """Wrap a Bot API call so each 429 shows in /metrics before the limiter retries it."""
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            metrics.record_rate_limited("telegram", seconds)
+            raise
+
+    return call
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Processes updates concurrently across chats but in order within one chat.
+
+    So ``/lang fr`` followed by a question is answered in French even though a
+    thousand other people are being answered at the same time.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @staticmethod
+    def _key(update: object) -> int | None:
+        if not isinstance(update, Update):
+            return None
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        return update.effective_user.id if update.effective_user else None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self._key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+# --- the channel -----------------------------------------------------------------
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+    )
+
+
+class TelegramChannel:
+    """Serves the core on Telegram until asked to stop.
+
+    Args:
+        core: The shared answer engine.
+        settings: The checked Telegram settings.
+    """
+
+    name = "telegram"
+
+    def __init__(self, core: Core, settings: TelegramSettings) -> None:
+        self.core = core
+        self.settings = settings
+        self._layouts: dict[tuple[str, str, str], bool] = {}
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    # wiring ---------------------------------------------------------------------
+
+    def build_application(self, *, with_updater: bool = True) -> Application:
+        """Build the PTB application with every handler (``with_updater=False`` for tests)."""
+        base = self.settings.api_base_url
+        builder = (
+            Application.builder()
+            .token(str(self.settings.token))
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .rate_limiter(FloodControl())
+            .concurrent_updates(PerChatUpdateProcessor(256))
+            .connection_pool_size(64)
+            .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW))
+        )
+        if not with_updater:
+            builder = builder.updater(None)
+        app = builder.build()
+        for command in COMMANDS:
+            app.add_handler(CommandHandler(command, getattr(self, f"_cmd_{command}")))
+        app.add_handler(
+            MessageHandler(
+                filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self._on_text
+            )
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, self._on_group
+            )
+        )
+        app.add_handler(CallbackQueryHandler(self._on_button))
+        app.add_handler(InlineQueryHandler(self._on_inline))
+        app.add_error_handler(self._on_error)
+        return app
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set, then finish in-flight replies and return.
+
+        Raises:
+            ConfigError: If Telegram rejects the token (not worth restarting).
+            TelegramError: On other start-up failures; the runner restarts us.
+        """
+        app = self.build_application()
+        try:
+            await app.initialize()
+        except InvalidToken as exc:
+            raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram") from exc
+        try:
+            await self.announce(app)
+            await app.start()
+            assert app.updater is not None
+            if self.settings.mode == "webhook":
+                assert self.settings.webhook_url is not None
+                await app.updater.start_webhook(
+                    listen=self.settings.listen,
+                    port=self.settings.port,
+                    url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
+                    webhook_url=self.settings.webhook_url,
+                    secret_token=str(self.settings.webhook_secret),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                await app.updater.start_polling(
+                    timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            log.info("telegram: serving as @%s (%s)", app.bot.username, self.settings.mode)
+            await stop.wait()
+            log.info("telegram: stopping")
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+
+    async def announce(self, app: Application) -> None:
+        """Set the command menu and the bot's description in both languages.
+
+        Failures are logged, not raised: a missing menu must not keep the bot down.
+        """
+        for language in ("en", "fr"):
+            code = None if language == "en" else language
+            commands = [BotCommand(c, text(language, f"tg.cmd.{c}")) for c in COMMANDS]
+            try:
+                await app.bot.set_my_commands(commands, language_code=code)
+                await app.bot.set_my_description(
+                    text(language, "tg.description"), language_code=code
+                )
+                await app.bot.set_my_short_description(
+                    text(language, "tg.short_description"), language_code=code
+                )
+            except TelegramError as exc:
+                log.warning("telegram: could not set commands/description (%s): %s", language, exc)
+
+    # helpers --------------------------------------------------------------------
+
+    async def _language(self, user: Any) -> str:
+        """The user's chosen or last language, else their app's, else English."""
+        if user is None:
+            return "en"
+        state = await self.core.store.get_user(CHANNEL, str(user.id))
+        if state and state.language:
+            return state.language
+        return normalize_hint(user.language_code) or "en"
+
+    async def _send(
+        self,
+        message: Message,
+        chunks: Sequence[str],
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        markup_at: int = -1,
+        quote: bool = False,
+    ) -> None:
+        """Send chunks in order to the message's chat, the keyboard on ``chunks[markup_at]``."""
+        markup_index = markup_at % len(chunks) if chunks else 0
+        for index, chunk in enumerate(chunks):
+            reply_to = None
+            if quote and index == 0:
+                reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+            await message.get_bot().send_message(
+                message.chat_id,
+                chunk,
+                reply_markup=markup if index == markup_index else None,
+                reply_parameters=reply_to,
+            )
+
+    def render(self, reply: Reply) -> tuple[list[str], list[str]]:
+        """Render a reply as ``(first, rest)`` messages; see :func:`render_answer`.
+
+        A topic keeps one layout whatever the surface shown, so that a surface
+        button can always edit the first part in place.
+        """
+        separate = None
+        if reply.kind == "answer" and reply.topic_id:
+            key = (self.core.kb.version, reply.topic_id, reply.language)
+            separate = self._layouts.get(key)
+            if separate is None:
+                separate = needs_separate_details(
+                    self.core.topic_reply(reply.topic_id, reply.language, surface=s)
+                    for s in SURFACES
+                )
+                self._layouts[key] = separate
+        return render_answer(reply, separate_details=separate)
+
+    async def _send_reply(self, message: Message, reply: Reply, *, quote: bool = False) -> None:
+        first, rest = self.render(reply)
+        await self._send(
+            message,
+            first + rest,
+            _markup(reply_keyboard(reply)),
+            markup_at=len(first) - 1,
+            quote=quote,
+        )
+
+    async def _answer(self, message: Message, user: Any, question: str) -> None:
+        state = await self.core.store.get_user(CHANNEL, str(user.id)) if user else None
+        hint = (state.language if state else None) or (user.language_code if user else None)
+        reply = await self.core.handle(
+            IncomingMessage(
+                text=question,
+                channel=CHANNEL,
+                user_id=str(user.id) if user else None,
+                language_hint=hint,
+            )
+        )
+        await self._send_reply(message, reply, quote=message.chat.type != ChatType.PRIVATE)
+
+    def _topic_titles(self, language: str) -> list[tuple[str, str]]:
+        return [
+            (t.id, t.lang(language).title)
+            for t in self.core.kb.topics.values()
+            if t.platform != "bot"
+        ]
+
+    def _start_keyboard(self, language: str) -> list[list[Button]]:
+        examples = [t for t in EXAMPLE_TOPICS if t in self.core.kb.topics]
+        if len(examples) < 2:
+            examples += [t for t, _ in self._topic_titles(language) if t not in examples]
+        pairs = [(t, self.core.kb.topics[t].lang(language).title) for t in examples[:3]]
+        return topic_buttons(pairs, language) + language_buttons(language)
+
+    # commands -------------------------------------------------------------------
+
+    async def _cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None:
+            return
+        language = await self._language(user)
+        await self._send(
+            message,
+            render_text(text(language, "tg.start")),
+            _markup(self._start_keyboard(language)),
+        )
+
+    async def _cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        language = await self._language(update.effective_user)
+        if HELP_TOPIC in self.core.kb.topics:
+            await self._send_reply(message, self.core.topic_reply(HELP_TOPIC, language))
+            return
+        titles = "\n".join(f"• {title}" for _, title in self._topic_titles(language))
+        await self._send(message, render_text(f"{text(language, 'help.summary')}\n{titles}"))
+
+    async def _cmd_topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        language = await self._language(update.effective_user)
+        await self._send(
+            message,
+            render_text(text(language, "tg.topics")),
+            _markup(topic_buttons(self._topic_titles(language), language)),
+        )
+
+    async def _cmd_lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        wanted = normalize_hint(context.args[0]) if context.args else None
+        if wanted is None:
+            language = await self._language(user)
+            await self._send(
+                message,
+                render_text(text(language, "tg.lang.usage")),
+                _markup(language_buttons(language)),
+            )
+            return
+        await self.core.set_language(CHANNEL, str(user.id), wanted)
+        await self._send(message, render_text(text(wanted, "tg.lang.set")))
+
+    async def _cmd_privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        language = await self._language(update.effective_user)
+        if PRIVACY_TOPIC in self.core.kb.topics:
+            await self._send_reply(message, self.core.topic_reply(PRIVACY_TOPIC, language))
+        else:
+            await self._send(message, render_text(text(language, "tg.privacy")))
+
+    async def _cmd_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        language = await self._language(user)
+        erased = await self.core.forget(CHANNEL, str(user.id))
+        key = "tg.forget.done" if erased else "tg.forget.none"
+        await self._send(message, render_text(text(language, key)))
+
+    # messages -------------------------------------------------------------------
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        await self._answer(message, update.effective_user, message.text)
+
+    async def _on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer in a group only when the bot is mentioned or replied to."""
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        question = self.addressed_text(message, context.bot.id, context.bot.username)
+        if question is not None:
+            await self._answer(message, update.effective_user, question)
+
+    @staticmethod
+    def addressed_text(message: Message, bot_id: int, bot_username: str) -> str | None:
+        """The question if the message speaks to the bot, else None.
+
+        A message speaks to the bot when it replies to one of the bot's messages
+        or mentions ``@bot_username``; the mention is removed from the question.
+        """
+        mention = f"@{bot_username}".lower()
+        question = message.text or ""
+        mentioned = False
+        for value in message.parse_entities([MessageEntity.MENTION]).values():
+            if value.lower() == mention:
+                mentioned = True
+                question = question.replace(value, " ")
+        replied = message.reply_to_message
+        to_bot = bool(replied and replied.from_user and replied.from_user.id == bot_id)
+        if not (mentioned or to_bot):
+            return None
+        return " ".join(question.split())
+
+    # buttons --------------------------------------------------------------------
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        notice: str | None = None
+        try:
+            callback = parse_callback(query.data)
+            message = query.message if isinstance(query.message, Message) else None
+            if callback is None or message is None:
+                return
+            user_id = str(query.from_user.id)
+            if callback.kind == CB_LANGUAGE:
+                await self.core.set_language(CHANNEL, user_id, callback.language)
+                notice = text(callback.language, "tg.lang.set")
+                await self._edit(
+                    message,
+                    render_text(text(callback.language, "tg.start")),
+                    _markup(self._start_keyboard(callback.language)),
+                )
+                return
+            assert callback.topic_id is not None
+            if callback.topic_id not in self.core.kb.topics:
+                notice = text(callback.language, "tg.unknown_topic")
+                return
+            reply = self.core.topic_reply(
+                callback.topic_id, callback.language, surface=callback.surface
+            )
+            await self.core.store.save_user(
+                CHANNEL,
+                user_id,
+                UserState(
+                    language=callback.language, last_topic=reply.topic_id, surface=reply.surface
+                ),
+            )
+            first, rest = self.render(reply)
+            markup = _markup(reply_keyboard(reply))
+            if callback.kind == CB_SURFACE and len(first) == 1:
+                # Only the steps change: the details below, if any, stay as they are.
+                await self._edit(message, first, markup)
+            elif callback.kind == CB_CHOOSE and len(first) == 1:
+                await self._edit(message, first, markup)
+                if rest:
+                    await self._send(message, rest)
+            else:  # a related topic, or steps too long to edit into one message
+                await self._send(message, first + rest, markup, markup_at=len(first) - 1)
+        finally:
+            with contextlib.suppress(TelegramError):
+                await query.answer(notice)
+
+    @staticmethod
+    async def _edit(
+        message: Message, chunks: Sequence[str], markup: InlineKeyboardMarkup | None
+    ) -> None:
+        try:
+            await message.edit_text(chunks[0], reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    # inline mode ----------------------------------------------------------------
+
+    async def _on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Offer answers to share from any chat (``@bot grok``); nothing is stored."""
+        query = update.inline_query
+        if query is None:
+            return
+        language = normalize_hint(query.from_user.language_code) or "en"
+        question = query.query.strip()
+        topic_ids: list[str] = []
+        if question:
+            match = self.core.matcher.understand(question, language_hint=language)
+            language = match.language
+            topic_ids = [t for t, s in match.ranked if s >= self.core.matcher.threshold]
+        if not topic_ids:
+            topic_ids = [t for t, _ in self._topic_titles(language)]
+        results = []
+        for topic_id in topic_ids[:MAX_INLINE_RESULTS]:
+            reply = self.core.topic_reply(topic_id, language)
+            results.append(
+                InlineQueryResultArticle(
+                    id=f"{language}:{topic_id}"[:64],
+                    title=reply.title,
+                    description=reply.short[:200],
+                    input_message_content=InputTextMessageContent(
+                        render_reply(reply)[0],
+                        parse_mode=ParseMode.HTML,
+                        link_preview_options=_NO_PREVIEW,
+                    ),
+                )
+            )
+        await query.answer(results, cache_time=300, is_personal=False)
+
+    # errors ---------------------------------------------------------------------
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The one error boundary: log the update id and the error, never the text."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(error, Forbidden):
+            await self.core.store.increment("telegram.forbidden")
+            log.info("telegram: update %s: the user blocked the bot; reply dropped", update_id)
+            return
+        await self.core.store.increment("telegram.errors")
+        metrics.record_error("telegram")
+        log.error(
+            "telegram: update %s failed: %s",
+            update_id,
+            type(error).__name__,
+            exc_info=error,
+        )

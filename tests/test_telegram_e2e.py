@@ -1,0 +1,344 @@
+"""End to end: the real ``privacybot run telegram`` process against the fake Bot API.
+
+The tests act as people would: they write to the bot through the fake server
+and read what the bot sent, as text with entities and buttons. Most share one
+bot process (each test with its own user, so per-chat limits and state do not
+mix); restart and webhook mode start their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from fake_telegram import BOT_USERNAME, FakeTelegram, SentMessage
+from telegram_fixtures import TOKEN, BotProcess, free_port, running_bot
+
+from bot.adapters.telegram import TelegramChannel, TelegramSettings
+from bot.core import Core
+from bot.kb.loader import default_dir, load_knowledge
+from bot.messages import IncomingMessage, Reply
+from bot.settings import Settings
+from bot.store import open_store
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(90)]
+
+KB = load_knowledge(default_dir())
+CORE = Core(KB)
+RENDER = TelegramChannel(CORE, TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}))
+UNSURE_CANDIDATES = ("grok", "grok x", "ai training", "train ai on my posts", "x", "data")
+_user_ids = itertools.count(1001)
+
+
+def new_user(language: str | None = "en", name: str = "Ann") -> dict:
+    """A person who has never talked to the bot."""
+    return FakeTelegram.user(next(_user_ids), name, language)
+
+
+async def expected(question: str, language: str | None = None) -> Reply:
+    """What the engine answers, computed in-process, to compare with the bot's message."""
+    return await CORE.handle(IncomingMessage(question, language_hint=language))
+
+
+async def question_for(topic_id: str, language: str) -> tuple[str, Reply]:
+    """A question (one of the topic's own examples) the engine answers with that topic."""
+    for example in getattr(KB.topics[topic_id], language).examples:
+        reply = await expected(example, language)
+        if reply.kind == "answer" and reply.topic_id == topic_id:
+            return example, reply
+    raise AssertionError(f"no example of {topic_id} ({language}) is answered with it")
+
+
+def n_messages(reply: Reply) -> int:
+    """How many messages the bot sends for a reply."""
+    first, rest = RENDER.render(reply)
+    return len(first) + len(rest)
+
+
+def buttons(message: SentMessage, prefix: str) -> list[dict]:
+    return [b for b in message.buttons() if b.get("callback_data", "").startswith(prefix)]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(tmp_path_factory: pytest.TempPathFactory):
+    """One fake server and one bot process for the whole module."""
+    server = FakeTelegram(TOKEN)
+    await server.start()
+    db = tmp_path_factory.mktemp("tg") / "bot.sqlite3"
+    try:
+        async with running_bot(server, db) as bot:
+            yield server, bot
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def tg(shared) -> FakeTelegram:
+    return shared[0]
+
+
+async def ask(tg: FakeTelegram, user: dict, text: str, count: int = 1) -> list[SentMessage]:
+    """Write to the bot in private and wait for ``count`` more messages from it."""
+    before = len(tg.chat(user["id"]))
+    await tg.send_text(user, text)
+    messages = await tg.wait_messages(user["id"], before + count)
+    return messages[before:]
+
+
+async def test_start_greets_in_the_users_language_with_example_buttons(tg: FakeTelegram) -> None:
+    (hello,) = await ask(tg, new_user("en"), "/start")
+    assert "stop platforms" in hello.text
+    examples = buttons(hello, "t:en:")
+    assert len(examples) >= 2
+    assert any(b["callback_data"] == "t:en:x.grok_training" for b in examples)
+    assert {b["callback_data"] for b in buttons(hello, "l:")} == {"l:en", "l:fr"}
+
+    (bonjour,) = await ask(tg, new_user("fr-FR", "Zoé"), "/start")
+    assert bonjour.text.startswith("Bonjour")
+    assert buttons(bonjour, "t:fr:x.grok_training")
+
+
+async def test_commands_and_description_are_set_in_both_languages(tg: FakeTelegram) -> None:
+    for code in ("", "fr"):
+        names = [c["command"] for c in tg.commands[code]]
+        assert names == ["start", "help", "topics", "lang", "privacy", "forget"]
+        assert tg.descriptions[code]
+        assert tg.short_descriptions[code]
+    assert "Grok" in tg.descriptions[""] and "données" in tg.descriptions["fr"]
+
+
+async def test_an_english_question_gets_the_full_answer(tg: FakeTelegram) -> None:
+    question, reply = await question_for("x.grok_training", "en")
+    user = new_user("en")
+    (first, *_) = await ask(tg, user, question, n_messages(reply))
+    assert first.text.startswith(reply.title)
+    assert reply.title in first.bold()
+    assert "1." in first.bold()  # numbered, bold step labels
+    assert reply.steps[0] in first.text
+    if reply.url:
+        assert reply.url in first.links()  # the tappable settings link
+    assert buttons(first, f"s:en:{reply.topic_id}:")  # other surfaces
+    # Sources with their dates are in the same or the following messages.
+    assert any(reply.sources[0].url in m.links() for m in tg.chat(user["id"]))
+    whole = "\n".join(m.text for m in tg.chat(user["id"]))
+    assert reply.labels["sources"] in whole
+    if reply.last_verified:
+        assert reply.last_verified.isoformat() in whole
+    assert all(len(m.text) <= 4096 for m in tg.chat(user["id"]))
+
+
+async def test_a_french_question_is_answered_in_french(tg: FakeTelegram) -> None:
+    question, reply = await question_for("x.grok_training", "fr")
+    assert reply.language == "fr"
+    (first, *_) = await ask(tg, new_user("en"), question, n_messages(reply))
+    assert first.text.startswith(reply.title)
+    assert reply.labels["steps"] in first.text  # "Étapes"
+
+
+async def test_a_surface_button_edits_the_same_message(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    question, reply = await question_for("x.grok_training", "en")
+    (first, *_) = await ask(tg, user, question, n_messages(reply))
+    ios = buttons(first, "s:en:x.grok_training:ios")
+    assert ios, first.buttons()
+    sent_before = len(tg.chat(user["id"]))
+    query_id = await tg.press(user, first, ios[0]["callback_data"])
+    await tg.wait_call("editMessageText", chat_id=user["id"], message_id=first.message_id)
+    await tg.wait_for(lambda: query_id in tg.callback_answers)
+    edited = tg.messages[(user["id"], first.message_id)]
+    ios_reply = CORE.topic_reply("x.grok_training", "en", surface="ios")
+    assert ios_reply.surface_label in edited.text
+    assert edited.edits == 1
+    assert buttons(edited, "s:en:x.grok_training:web")  # and back
+    await asyncio.sleep(0.3)
+    assert len(tg.chat(user["id"])) == sent_before  # edited, nothing new sent
+
+    # Pressing the same button again is answered; "message is not modified" is no error.
+    again = await tg.press(user, edited, ios[0]["callback_data"])
+    await tg.wait_for(lambda: again in tg.callback_answers)
+
+
+async def test_an_unsure_answer_offers_the_candidates_as_buttons(tg: FakeTelegram) -> None:
+    for question in UNSURE_CANDIDATES:
+        reply = await expected(question, "en")
+        if reply.kind == "clarify":
+            break
+    else:
+        pytest.skip("no candidate question is ambiguous with this knowledge base")
+    user = new_user("en")
+    (clarify,) = await ask(tg, user, question)
+    choices = buttons(clarify, "c:en:")
+    assert [b["text"] for b in choices] == [c.label for c in reply.choices if c.kind == "topic"]
+    topic = choices[0]["callback_data"].split(":")[2]
+    await tg.press(user, clarify, choices[0]["callback_data"])
+    await tg.wait_call("editMessageText", chat_id=user["id"], message_id=clarify.message_id)
+    answered = tg.messages[(user["id"], clarify.message_id)]
+    assert answered.text.startswith(KB.topics[topic].en.title)
+
+
+async def test_lang_switches_the_language_of_the_bot(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    (done,) = await ask(tg, user, "/lang fr")
+    assert done.text == "Je vous répondrai en français."
+    (hello,) = await ask(tg, user, "/start")
+    assert hello.text.startswith("Bonjour")
+    (usage,) = await ask(tg, user, "/lang")
+    assert {b["callback_data"] for b in usage.buttons()} == {"l:en", "l:fr"}
+    await tg.press(user, usage, "l:en")
+    await tg.wait_call("editMessageText", chat_id=user["id"], message_id=usage.message_id)
+    (hello,) = await ask(tg, user, "/start")
+    assert hello.text.startswith("Hello")
+
+
+async def test_forget_erases_what_the_bot_stored(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    await ask(tg, user, "/lang fr")
+    (done,) = await ask(tg, user, "/forget")
+    assert done.text.startswith("C'est fait")
+    (nothing,) = await ask(tg, user, "/forget")
+    assert nothing.text == "I had nothing stored about you."  # back to the app's language
+
+
+async def test_help_topics_and_privacy(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    help_reply = CORE.topic_reply("bot.help", "en")
+    (help_msg, *_) = await ask(tg, user, "/help", n_messages(help_reply))
+    assert help_msg.text.startswith(help_reply.title)
+    (topics,) = await ask(tg, user, "/topics")
+    assert buttons(topics, "t:en:x.grok_training")
+    privacy_reply = CORE.topic_reply("bot.privacy", "en")
+    (privacy, *_) = await ask(tg, user, "/privacy", n_messages(privacy_reply))
+    assert privacy.text.startswith(privacy_reply.title)
+    count = len(tg.chat(user["id"]))
+    await tg.press(user, topics, "t:en:x.third_party_sharing")  # sent as a new message
+    related = (await tg.wait_messages(user["id"], count + 1))[count]
+    assert related.text.startswith(KB.topics["x.third_party_sharing"].en.title)
+
+
+async def test_in_groups_the_bot_answers_only_when_addressed(tg: FakeTelegram) -> None:
+    group = FakeTelegram.group_chat(-100500)
+    ann, bob = new_user("en"), new_user("en", "Bob")
+    await tg.send_text(ann, "how do I stop grok training on my posts", chat=group)
+    await tg.send_text(bob, "/help@some_other_bot", chat=group)
+    await asyncio.sleep(1.5)
+    assert tg.chat(group["id"]) == []
+
+    question, reply = await question_for("x.grok_training", "en")
+    mention = await tg.send_text(bob, f"@{BOT_USERNAME} {question}", chat=group)
+    answers = await tg.wait_messages(group["id"], n_messages(reply), timeout=15)
+    assert answers[0].text.startswith(reply.title)
+    assert answers[0].reply_to == mention["message"]["message_id"]  # quotes the asker
+
+    count = len(tg.chat(group["id"]))
+    await tg.send_text(bob, "and on android?", chat=group, reply_to=answers[0])
+    more = await tg.wait_messages(group["id"], count + 1, timeout=15)
+    assert "Android" in more[count].text
+
+    count = len(tg.chat(group["id"]))
+    await tg.send_text(bob, f"/topics@{BOT_USERNAME}", chat=group)
+    await tg.wait_messages(group["id"], count + 1, timeout=15)
+
+
+async def test_inline_mode_offers_answers_to_share(tg: FakeTelegram) -> None:
+    query_id = await tg.inline_query(new_user("en"), "grok training")
+    await tg.wait_for(lambda: query_id in tg.inline_answers)
+    results = tg.inline_answers[query_id]["results"]
+    assert results and results[0]["type"] == "article"
+    assert "x.grok_training" in {r["id"].split(":", 1)[1] for r in results}
+    content = results[0]["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+
+
+async def test_a_429_is_retried_and_the_reply_still_arrives(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    tg.inject_429("sendMessage", retry_after=1)
+    started = time.monotonic()
+    await tg.send_text(user, "/lang en")
+    (reply,) = await tg.wait_messages(user["id"], 1, timeout=15)
+    assert time.monotonic() - started >= 1.0
+    assert reply.text == "I will answer in English."
+    refused = [c for c in tg.calls_of("sendMessage", chat_id=user["id"]) if not c.ok]
+    assert refused and refused[0].error.startswith("Too Many Requests")
+
+
+async def test_a_user_who_blocked_the_bot_is_not_retried(tg: FakeTelegram, shared) -> None:
+    _, bot = shared
+    blocked = new_user("en")
+    tg.block(blocked["id"])
+    await tg.send_text(blocked, "/start")
+    await tg.wait_for(lambda: tg.calls_of("sendMessage", chat_id=blocked["id"]))
+    await asyncio.sleep(1.5)
+    attempts = tg.calls_of("sendMessage", chat_id=blocked["id"])
+    assert len(attempts) == 1 and attempts[0].error == "Forbidden: bot was blocked by the user"
+    (hello,) = await ask(tg, new_user("en"), "/start")  # and the bot serves everyone else
+    assert hello.text.startswith("Hello")
+
+    store = open_store(Settings.from_env(bot.env))
+    await store.open()
+    try:
+        assert (await store.counters()).get("telegram.forbidden", 0) >= 1
+    finally:
+        await store.close()
+
+
+async def test_no_flood_limit_was_hit_by_the_bot(tg: FakeTelegram) -> None:
+    assert tg.flood_429s == 0
+
+
+# --- with their own bot process ---------------------------------------------------
+
+
+async def test_a_restart_keeps_the_users_language(tmp_path: Path) -> None:
+    user = new_user("en")
+    db = tmp_path / "bot.sqlite3"
+    async with FakeTelegram(TOKEN) as fake, running_bot(fake, db):
+        await fake.send_text(user, "/lang fr")
+        await fake.wait_messages(user["id"], 1)
+    async with FakeTelegram(TOKEN) as fake:
+        bot = BotProcess(fake, db)
+        await bot.start()
+        try:
+            await fake.send_text(user, "/start")
+            (hello,) = await fake.wait_messages(user["id"], 1)
+            assert hello.text.startswith("Bonjour")
+        finally:
+            assert await bot.stop(signal.SIGINT) == 0, bot.log()
+    assert TOKEN.split(":")[1] not in bot.log()  # the token never reaches the logs
+
+
+async def test_webhook_mode_refuses_requests_without_the_secret(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/hook",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret-Value_42",
+        "TELEGRAM_LISTEN": "127.0.0.1",
+        "TELEGRAM_PORT": str(port),
+    }
+    async with FakeTelegram(TOKEN) as fake, running_bot(fake, tmp_path / "bot.sqlite3", **env):
+        assert fake.webhook["secret_token"] == "s3cret-Value_42"
+        user = new_user("en")
+        await fake.send_text(user, "/start")  # delivered with the secret header
+        (hello,) = await fake.wait_messages(user["id"], 1)
+        assert hello.text.startswith("Hello")
+
+        forged = {
+            "update_id": 999_999,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": 424242, "type": "private", "first_name": "Eve"},
+                "from": {"id": 424242, "is_bot": False, "first_name": "Eve"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        assert await fake.post_webhook(forged, secret=None) == 403
+        assert await fake.post_webhook(forged, secret="wrong") == 403
+        await asyncio.sleep(0.5)
+        assert fake.chat(424242) == []
