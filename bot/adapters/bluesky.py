@@ -1,0 +1,919 @@
+"""The Bluesky channel: answer mentions of the bot account in the thread.
+
+Run it with ``BLUESKY_HANDLE=... BLUESKY_APP_PASSWORD=... privacybot run bluesky``.
+
+How it works, and why:
+
+* It polls ``app.bsky.notification.listNotifications`` every few seconds and
+  answers only ``mention``, ``reply`` (to the bot's own posts) and ``quote``
+  notifications: Bluesky's bot guidelines ask bots to act only when tagged.
+  It never answers itself or an account labelled ``bot`` (no bot loops), and
+  never likes, follows or sends DMs.
+* It does not trust ``isRead``/``updateSeen`` (a person may open the account in
+  the app). It keeps its own watermark (``indexedAt``) and the set of answered
+  post URIs in the store. Before posting it looks for its own reply in the
+  thread, so a crash between posting and recording never yields a second
+  reply; the watermark never passes a mention still waiting, so none is lost.
+* It logs in once and persists the exported session (``createSession`` is
+  limited to 30 per 5 minutes and 300 per day); it logs in with the password
+  again only when the stored session can no longer be refreshed.
+* It respects the published limits (see :mod:`bot.adapters.bluesky_limits`):
+  ``ratelimit-*`` headers, 429 until ``ratelimit-reset``, backoff with jitter
+  on 5xx and network errors, and a write-points budget. Mentions wait in a
+  queue, oldest first; when the budget is spent the queue is kept, not dropped.
+
+Rendering (300 graphemes, link facets at UTF-8 byte offsets, threads) lives in
+:mod:`bot.render.bluesky`, which knows nothing of the SDK; this module converts
+its facets into SDK models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from atproto import AsyncClient, SessionEvent, models
+from atproto_client.exceptions import (
+    BadRequestError,
+    InvokeTimeoutError,
+    NetworkError,
+    RateLimitExceededError,
+    RequestException,
+    UnauthorizedError,
+)
+from atproto_client.request import AsyncRequest
+
+from bot import metrics
+from bot.adapters.bluesky_limits import CREATE_POINTS, Gate, RequestLog, WriteBudget
+from bot.core import Core
+from bot.errors import ConfigError
+from bot.messages import IncomingMessage
+from bot.render.bluesky import MAX_POSTS, LinkFacet, Post, grapheme_len, render_bluesky
+from bot.settings import Secret
+from bot.store.base import UserState
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVICE_URL = "https://bsky.social"
+DEFAULT_POLL_INTERVAL = 5.0
+ANSWERED_REASONS = ("mention", "reply", "quote")
+SESSION_KEY = "bluesky.session"
+WATERMARK_KEY = "bluesky.watermark"
+BUDGET_KEY = "bluesky.write_budget"
+PROFILE_COLLECTION = "app.bsky.actor.profile"
+# Notifications can become visible slightly out of indexedAt order: re-read this much.
+LOOKBACK = dt.timedelta(seconds=30)
+MAX_PAGES = 50
+PAGE_SIZE = 100
+# Posts answered at the same time (oldest first); each mostly waits on the network.
+CONCURRENCY = 4
+# How far up a thread to look for the question a follow-up continues.
+THREAD_CONTEXT_HEIGHT = 8
+STATS_EVERY = 60.0
+PASSWORD_LOGINS_PER_5_MIN = 3
+_EXPIRED = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"}
+
+PROFILE_DESCRIPTION = (
+    "🤖 Bot. Tag me with a question (English/français) on how to stop a platform using "
+    "your data; I reply with the settings steps. I store the IDs of posts I answered and, "
+    "per account, a hashed ID with the last topic and language (expires). Never your posts."
+)
+
+T = TypeVar("T")
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    """The Bluesky section of the configuration.
+
+    Attributes:
+        handle: The bot account's handle (``privacybot.bsky.social``).
+        app_password: An app password (Settings > Privacy and security > App
+            passwords), never the main password.
+        service_url: The account's PDS (``https://bsky.social``).
+        poll_interval: Seconds between two ``listNotifications`` polls.
+        timeout: HTTP timeout per request, in seconds.
+        writes_per_hour: Write points budget per hour (Bluesky: 5,000).
+        writes_per_day: Write points budget per day (Bluesky: 35,000).
+        backfill_hours: On the very first start, answer mentions this recent.
+        max_posts: Longest reply thread.
+    """
+
+    handle: str
+    app_password: Secret
+    service_url: str = DEFAULT_SERVICE_URL
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    timeout: float = 15.0
+    writes_per_hour: int = 5000
+    writes_per_day: int = 35000
+    backfill_hours: float = 24.0
+    max_posts: int = MAX_POSTS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> BlueskySettings:
+        """Read ``BLUESKY_*`` variables.
+
+        Args:
+            env: The environment (``os.environ`` or a dict in tests).
+
+        Returns:
+            The settings.
+
+        Raises:
+            ConfigError: A required variable is missing or a value is invalid;
+                the message names the variable.
+        """
+        handle = env.get("BLUESKY_HANDLE", "").strip().lstrip("@")
+        password = env.get("BLUESKY_APP_PASSWORD", "").strip()
+        missing = [
+            name
+            for name, value in (("BLUESKY_HANDLE", handle), ("BLUESKY_APP_PASSWORD", password))
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"Bluesky: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+                "set (the bot account's handle and an app password from Settings > Privacy "
+                "and security > App passwords)"
+            )
+        service = env.get("BLUESKY_SERVICE_URL", "").strip() or DEFAULT_SERVICE_URL
+        if not re.match(r"^https?://[^\s/]+", service):
+            raise ConfigError(f"BLUESKY_SERVICE_URL must be an http(s) URL, got {service!r}")
+        return cls(
+            handle=handle,
+            app_password=Secret(password),
+            service_url=service.rstrip("/"),
+            poll_interval=_float(env, "BLUESKY_POLL_INTERVAL", DEFAULT_POLL_INTERVAL, 0.1),
+            timeout=_float(env, "BLUESKY_TIMEOUT", 15.0, 0.1),
+            writes_per_hour=int(_float(env, "BLUESKY_WRITES_PER_HOUR", 5000, CREATE_POINTS)),
+            writes_per_day=int(_float(env, "BLUESKY_WRITES_PER_DAY", 35000, CREATE_POINTS)),
+            backfill_hours=_float(env, "BLUESKY_BACKFILL_HOURS", 24.0, 0.0),
+            max_posts=int(_float(env, "BLUESKY_MAX_POSTS", MAX_POSTS, 1)),
+        )
+
+
+def is_configured(env: Mapping[str, str]) -> bool:
+    """Whether the Bluesky channel should run (either credential is set).
+
+    A half-configured environment counts, so that starting says which variable
+    is missing instead of silently skipping Bluesky.
+    """
+    return bool(env.get("BLUESKY_HANDLE", "").strip() or env.get("BLUESKY_APP_PASSWORD", ""))
+
+
+def create_channel(core: Core, env: Mapping[str, str]) -> BlueskyChannel:
+    """Build the Bluesky channel around the shared core.
+
+    Raises:
+        ConfigError: If the settings are incomplete.
+    """
+    return BlueskyChannel(core, BlueskySettings.from_env(env))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """Parse an atproto datetime (``indexedAt``); None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def did_of(uri: str) -> str:
+    """The repository DID of an ``at://did/collection/rkey`` URI."""
+    return uri.removeprefix("at://").split("/", 1)[0]
+
+
+def is_bot_labelled(author: Any) -> bool:
+    """Whether an author carries the ``bot`` label (self-label or moderation)."""
+    return any(getattr(label, "val", None) == "bot" for label in (author.labels or []))
+
+
+def question_text(record: Any, my_did: str, my_handle: str) -> str:
+    """The question in a post: its text without the mentions of the bot.
+
+    Mention facets pointing at the bot are cut by their UTF-8 byte range, then
+    any remaining ``@handle`` of the bot is removed.
+    """
+    data = (record.text or "").encode()
+    ranges = []
+    for facet in record.facets or []:
+        if any(getattr(f, "did", None) == my_did for f in facet.features):
+            ranges.append((facet.index.byte_start, facet.index.byte_end))
+    for start, end in sorted(ranges, reverse=True):
+        if 0 <= start <= end <= len(data):
+            data = data[:start] + data[end:]
+    text = data.decode(errors="ignore")
+    text = re.sub(rf"@{re.escape(my_handle)}\b", " ", text, flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def to_sdk_facets(facets: tuple[LinkFacet, ...]) -> list[models.AppBskyRichtextFacet.Main] | None:
+    """Convert the renderer's link facets into SDK facet models."""
+    if not facets:
+        return None
+    return [
+        models.AppBskyRichtextFacet.Main(
+            features=[models.AppBskyRichtextFacet.Link(uri=f.uri)],
+            index=models.AppBskyRichtextFacet.ByteSlice(
+                byte_start=f.byte_start, byte_end=f.byte_end
+            ),
+        )
+        for f in facets
+    ]
+
+
+def reply_refs(notification: Any) -> models.AppBskyFeedPost.ReplyRef:
+    """Thread refs for answering a post: parent = the post, root = its root if it is a reply."""
+    parent = models.ComAtprotoRepoStrongRef.Main(uri=notification.uri, cid=notification.cid)
+    reply = getattr(notification.record, "reply", None)
+    root = (
+        models.ComAtprotoRepoStrongRef.Main(uri=reply.root.uri, cid=reply.root.cid)
+        if reply is not None
+        else parent
+    )
+    return models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
+
+
+class _Retry(Exception):
+    """A transient failure (429, 5xx, network): the item stays queued."""
+
+
+@dataclass
+class _Pending:
+    notification: Any
+    indexed_at: dt.datetime
+    posts: list[Post] | None = None
+    language: str = "en"
+
+
+# --------------------------------------------------------------------------- channel
+
+
+class BlueskyChannel:
+    """Polls notifications and answers mentions, replies to the bot and quotes.
+
+    Args:
+        core: The shared answer engine (its store holds our state too).
+        settings: The Bluesky settings.
+        clock: Epoch seconds (tests may inject one).
+    """
+
+    name = "bluesky"
+
+    def __init__(
+        self, core: Core, settings: BlueskySettings, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.core = core
+        self.store = core.store
+        self.settings = settings
+        self._clock = clock
+        self.gate = Gate(clock=clock)
+        self.budget = WriteBudget(settings.writes_per_hour, settings.writes_per_day, clock=clock)
+        self.requests = RequestLog(clock=clock)
+        self.client: AsyncClient | None = None
+        self.did = ""
+        self._queue: list[_Pending] = []
+        self._queued: set[str] = set()
+        self._recent: dict[str, dt.datetime] = {}
+        self._newest_seen: dt.datetime | None = None
+        self._watermark: str | None = None
+        self._password_logins: list[float] = []
+        self._last_stats = 0.0
+        self._budget_warned = 0.0
+        self.answered = 0
+
+    # ----------------------------------------------------------------- client & session
+
+    def _new_client(self) -> AsyncClient:
+        async def on_request(request: httpx.Request) -> None:
+            self.requests.add()
+
+        async def on_response(response: httpx.Response) -> None:
+            self.gate.observe_headers({k.lower(): v for k, v in response.headers.items()})
+
+        request = AsyncRequest(
+            timeout=httpx.Timeout(self.settings.timeout),
+            event_hooks={"request": [on_request], "response": [on_response]},
+        )
+        client = AsyncClient(base_url=self.settings.service_url, request=request)
+
+        async def on_session_change(event: SessionEvent, session: Any) -> None:
+            if event in (SessionEvent.CREATE, SessionEvent.REFRESH):
+                await self._save_session(client)
+
+        client.on_session_change(on_session_change)
+        return client
+
+    async def _save_session(self, client: AsyncClient) -> None:
+        payload = {
+            "handle": self.settings.handle,
+            "service": self.settings.service_url,
+            "session": client.export_session_string(),
+        }
+        await self.store.set_value(SESSION_KEY, json.dumps(payload))
+
+    async def _close_client(self) -> None:
+        if self.client is not None:
+            try:
+                await self.client.request.close()
+            except Exception:  # closing must never mask the real error
+                log.debug("closing the Bluesky HTTP client failed", exc_info=True)
+            self.client = None
+
+    async def login(self) -> AsyncClient:
+        """Restore the stored session, or log in with the password once.
+
+        Returns:
+            A logged-in client; :attr:`did` is the bot's DID.
+
+        Raises:
+            ConfigError: The server rejected the handle or app password.
+        """
+        raw = await self.store.get_value(SESSION_KEY)
+        saved: dict[str, str] = {}
+        if raw:
+            try:
+                saved = json.loads(raw)
+            except ValueError:
+                saved = {}
+        if (
+            saved.get("session")
+            and saved.get("handle") == self.settings.handle
+            and saved.get("service") == self.settings.service_url
+        ):
+            client = self._new_client()
+            try:
+                await self._with_gate(lambda: client.login(session_string=saved["session"]))
+                return await self._logged_in(client, "restored the stored session")
+            except (UnauthorizedError, BadRequestError) as exc:
+                if _error_name(exc) not in _EXPIRED:
+                    await client.request.close()
+                    raise
+                log.info("stored Bluesky session is no longer valid (%s)", _error_name(exc))
+                await self.store.set_value(SESSION_KEY, None)
+                await client.request.close()
+        return await self._password_login()
+
+    async def _password_login(self) -> AsyncClient:
+        now = self._clock()
+        self._password_logins = [t for t in self._password_logins if t > now - 300]
+        if len(self._password_logins) >= PASSWORD_LOGINS_PER_5_MIN:
+            raise RuntimeError("too many Bluesky password logins in 5 minutes; backing off")
+        self._password_logins.append(now)
+        # A fresh client: reusing one with a dead session makes login() try a refresh first.
+        client = self._new_client()
+        try:
+            await self._with_gate(
+                lambda: client.login(self.settings.handle, self.settings.app_password.reveal())
+            )
+        except UnauthorizedError as exc:
+            await client.request.close()
+            raise ConfigError(
+                f"Bluesky rejected BLUESKY_HANDLE {self.settings.handle!r} / BLUESKY_APP_PASSWORD "
+                f"on {self.settings.service_url} ({_error_name(exc)})"
+            ) from None
+        except BaseException:
+            await client.request.close()
+            raise
+        return await self._logged_in(client, "logged in with the app password")
+
+    async def _logged_in(self, client: AsyncClient, how: str) -> AsyncClient:
+        if client.me is None:
+            raise RuntimeError("logged in but the profile of the bot account is unavailable")
+        self.client = client
+        self.did = client.me.did
+        log.info("bluesky: %s as %s (%s)", how, client.me.handle, self.did)
+        return client
+
+    async def _relogin(self) -> None:
+        await self.store.set_value(SESSION_KEY, None)
+        await self._close_client()
+        await self._password_login()
+
+    # ----------------------------------------------------------------- calling the API
+
+    async def _with_gate(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Wait for the gate, make one call and classify its failure."""
+        wait = self.gate.remaining()
+        if wait > 0:
+            raise _Retry(f"rate-limit hold for {wait:.1f}s")
+        try:
+            result = await call()
+        except RateLimitExceededError as exc:
+            reset = exc.reset_at.timestamp() if exc.reset_at else None
+            delay = self.gate.rate_limited(reset_epoch=reset, retry_after=exc.retry_after)
+            log.warning("bluesky: 429 rate limited (%s); holding %.1fs", exc.policy, delay)
+            metrics.record_rate_limited("bluesky", delay)
+            raise _Retry("429") from exc
+        except (InvokeTimeoutError, NetworkError) as exc:
+            delay = self.gate.failed()
+            log.warning("bluesky: network error %s; retrying in %.1fs", type(exc).__name__, delay)
+            metrics.record_error("bluesky", "network")
+            raise _Retry("network") from exc
+        except (UnauthorizedError, BadRequestError):
+            raise
+        except RequestException as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status >= 500 or status == 0:
+                delay = self.gate.failed()
+                log.warning("bluesky: server error %s; retrying in %.1fs", status, delay)
+                metrics.record_error("bluesky", "server")
+                raise _Retry(str(status)) from exc
+            raise
+        self.gate.succeeded()
+        return result
+
+    async def _call(self, call: Callable[[AsyncClient], Awaitable[T]]) -> T:
+        """Make an authenticated call; on a dead session log in again once and retry."""
+        assert self.client is not None
+        client = self.client
+        try:
+            return await self._with_gate(lambda: call(client))
+        except (UnauthorizedError, BadRequestError) as exc:
+            if _error_name(exc) not in _EXPIRED:
+                raise
+            log.info("bluesky: session expired (%s); logging in again", _error_name(exc))
+        await self._relogin()
+        assert self.client is not None
+        fresh = self.client
+        return await self._with_gate(lambda: call(fresh))
+
+    # ----------------------------------------------------------------- main loop
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and answer until ``stop`` is set.
+
+        Raises:
+            ConfigError: Bad credentials (the runner stops instead of retrying).
+            Exception: Anything unexpected; the runner restarts the channel.
+        """
+        self.budget.loads(await self.store.get_value(BUDGET_KEY))
+        self._watermark = await self.store.get_value(WATERMARK_KEY)
+        try:
+            while self.client is None and not stop.is_set():
+                try:
+                    await self.login()
+                except _Retry:
+                    await _sleep(stop, max(self.gate.remaining(), 0.5))
+            if stop.is_set():
+                return
+            await self._check_profile()
+            while not stop.is_set():
+                try:
+                    await self.poll_once()
+                    await self.drain(stop)
+                except _Retry:
+                    pass
+                self._maybe_log_stats()
+                await _sleep(stop, max(self.settings.poll_interval, self.gate.remaining()))
+        finally:
+            await self._save_state()
+            await self._close_client()
+            log.info("bluesky: stopped %s", json.dumps(self.stats(), sort_keys=True))
+
+    async def _check_profile(self) -> None:
+        try:
+            profile = await self._call(lambda c: c.get_profile(self.did))
+        except (_Retry, RequestException):
+            return
+        if not is_bot_labelled(profile):
+            log.warning(
+                "bluesky: the bot account has no 'bot' self-label; run "
+                "`privacybot bluesky setup-profile` (Bluesky asks bots to label themselves)"
+            )
+
+    def _maybe_log_stats(self) -> None:
+        now = self._clock()
+        if now - self._last_stats < STATS_EVERY:
+            return
+        self._last_stats = now
+        log.info("bluesky: %s", json.dumps(self.stats(), sort_keys=True))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for the stats log line (no user information)."""
+        return {
+            "answered": self.answered,
+            "queued": len(self._queue),
+            "requests_5min": self.requests.last_window(),
+            "requests_5min_peak": self.requests.peak,
+            "requests_total": self.requests.total,
+            "write_points_hour": self.budget.used_hour,
+            "write_points_day": self.budget.used_day,
+        }
+
+    async def _save_state(self) -> None:
+        await self.store.set_value(BUDGET_KEY, self.budget.dumps())
+        await self._save_watermark()
+
+    async def _save_watermark(self) -> None:
+        if self._queue:
+            mark: dt.datetime | None = self._queue[0].indexed_at
+        else:
+            mark = self._newest_seen
+        if mark is None:
+            return
+        value = mark.isoformat()
+        if value != self._watermark:
+            await self.store.set_value(WATERMARK_KEY, value)
+            self._watermark = value
+
+    # ----------------------------------------------------------------- polling
+
+    def _stop_at(self) -> dt.datetime:
+        if self._newest_seen is not None:
+            return self._newest_seen - LOOKBACK
+        saved = parse_time(self._watermark)
+        if saved is not None:
+            return saved - LOOKBACK
+        now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        return now - dt.timedelta(hours=self.settings.backfill_hours)
+
+    async def poll_once(self) -> int:
+        """Read new notifications (paging back to the watermark) and queue them.
+
+        Returns:
+            How many posts were newly queued.
+        """
+        stop_at = self._stop_at()
+        cursor: str | None = None
+        found: list[_Pending] = []
+        newest = self._newest_seen
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE_SIZE, "reasons": list(ANSWERED_REASONS)}
+            if cursor:
+                params["cursor"] = cursor
+            page = await self._call(
+                lambda c, p=params: c.app.bsky.notification.list_notifications(params=p)
+            )
+            reached = False
+            for n in page.notifications:
+                indexed = parse_time(n.indexed_at)
+                if indexed is None:
+                    continue
+                if indexed < stop_at:
+                    reached = True
+                    continue
+                newest = indexed if newest is None or indexed > newest else newest
+                if n.uri in self._recent or n.uri in self._queued:
+                    continue
+                self._recent[n.uri] = indexed
+                if self._wanted(n):
+                    found.append(_Pending(n, indexed))
+            cursor = page.cursor
+            if reached or not cursor or not page.notifications:
+                break
+        else:
+            log.warning("bluesky: stopped paging after %d pages", MAX_PAGES)
+        self._newest_seen = newest
+        self._forget_old(stop_at)
+        added = 0
+        # Pages list newest first; reversed, equal indexedAt keep their true order.
+        for item in reversed(found):
+            if await self.store.is_answered(item.notification.uri):
+                continue
+            self._queue.append(item)
+            self._queued.add(item.notification.uri)
+            added += 1
+        self._queue.sort(key=lambda p: p.indexed_at)
+        await self._save_watermark()
+        return added
+
+    def _forget_old(self, stop_at: dt.datetime) -> None:
+        cutoff = stop_at - LOOKBACK
+        for uri in [u for u, t in self._recent.items() if t < cutoff]:
+            del self._recent[uri]
+
+    def _wanted(self, n: Any) -> bool:
+        """Bluesky's etiquette: only when tagged, never ourselves or another bot."""
+        if n.reason not in ANSWERED_REASONS:
+            return False
+        if n.author.did == self.did or did_of(n.uri) == self.did:
+            return False
+        if is_bot_labelled(n.author) or any(
+            getattr(lab, "val", None) == "bot" for lab in (n.labels or [])
+        ):
+            log.info("bluesky: ignoring %s from a bot-labelled account", n.uri)
+            return False
+        record = n.record
+        if not hasattr(record, "text"):
+            return False
+        if n.reason == "reply":
+            reply = getattr(record, "reply", None)
+            if reply is None or did_of(reply.parent.uri) != self.did:
+                return False
+        return True
+
+    # ----------------------------------------------------------------- answering
+
+    async def drain(self, stop: asyncio.Event) -> None:
+        """Answer queued posts, oldest first, while the budget and limits allow.
+
+        Up to :data:`CONCURRENCY` of the oldest posts are answered at a time
+        (each is a thread read and one or a few writes, mostly waiting on the
+        network); write points are reserved before posting, so the budget holds.
+        """
+        while self._queue and not stop.is_set():
+            batch = self._queue[:CONCURRENCY]
+            results = await asyncio.gather(
+                *(self._answer(item) for item in batch), return_exceptions=True
+            )
+            finished = {
+                item.notification.uri for item, ok in zip(batch, results, strict=True) if ok is True
+            }
+            if finished:
+                self._queue = [p for p in self._queue if p.notification.uri not in finished]
+                self._queued -= finished
+                await self._save_watermark()
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+            if len(finished) < len(batch):
+                return  # budget spent: keep the queue for later
+
+    async def _answer(self, item: _Pending) -> bool:
+        """Answer one post. Returns False when the write budget says wait."""
+        n = item.notification
+        uri = n.uri
+        if await self.store.is_answered(uri):
+            return True
+        if item.posts is None:
+            thread = await self._thread_unless_answered(n)
+            if thread is None:
+                return True
+            question = question_text(n.record, self.did, self.settings.handle)
+            langs = list(getattr(n.record, "langs", None) or [])
+            await self._restore_thread_context(n, thread)
+            answer = await self.core.respond(
+                IncomingMessage(
+                    text=question,
+                    channel="bluesky",
+                    user_id=n.author.did,
+                    language_hint=langs[0] if langs else None,
+                )
+            )
+            if n.reason == "reply" and answer.reply.kind == "fallback":
+                # "thanks!" under our answer: do not reply to every reply.
+                await self.store.mark_answered(uri, None)
+                await self.store.increment("bluesky.skipped_chatter")
+                return True
+            item.posts = render_bluesky(answer.reply, max_posts=self.settings.max_posts)
+            item.language = answer.reply.language
+        points = CREATE_POINTS * len(item.posts)
+        wait = self.budget.wait_for(points)
+        if wait > 0:
+            blocked_until = self._clock() + wait
+            if abs(blocked_until - self._budget_warned) < 60:
+                return False  # already said so
+            self._budget_warned = blocked_until
+            log.warning(
+                "bluesky: write budget spent (%d/%d points this hour, %d/%d today); "
+                "%d posts queued, next in %.0fs",
+                self.budget.used_hour,
+                self.budget.per_hour,
+                self.budget.used_day,
+                self.budget.per_day,
+                len(self._queue),
+                wait,
+            )
+            return False
+        self.budget.spend(points)  # reserved now, so concurrent answers cannot overdraw
+        used = 0
+        try:
+            used = await self._post_thread(item)
+        finally:
+            if used < points:
+                self.budget.refund(points - used)
+            await self.store.set_value(BUDGET_KEY, self.budget.dumps())
+        return True
+
+    def _replies_to_us(self, n: Any) -> bool:
+        reply = getattr(n.record, "reply", None)
+        return reply is not None and did_of(reply.parent.uri) == self.did
+
+    async def _thread_unless_answered(self, n: Any) -> Any | None:
+        """Fetch the post's thread, or None (recorded as handled) when we must not
+        reply: our reply is already there (a crash before recording), or the post
+        is deleted, blocked or closed to replies."""
+        height = THREAD_CONTEXT_HEIGHT if self._replies_to_us(n) else 0
+        try:
+            res = await self._call(
+                lambda c: c.get_post_thread(uri=n.uri, depth=1, parent_height=height)
+            )
+        except BadRequestError as exc:
+            if _error_name(exc) == "NotFound":
+                await self.store.mark_answered(n.uri, None)
+                return None
+            raise
+        thread = res.thread
+        if not isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost):
+            log.info("bluesky: %s is not visible (deleted or blocked); skipping", n.uri)
+            await self.store.mark_answered(n.uri, None)
+            return None
+        for child in thread.replies or []:
+            post = getattr(child, "post", None)
+            if post is None or post.author.did != self.did:
+                continue
+            parent = getattr(getattr(post.record, "reply", None), "parent", None)
+            if parent is not None and parent.uri == n.uri:
+                log.info("bluesky: %s already has our reply %s; recording it", n.uri, post.uri)
+                await self.store.mark_answered(n.uri, post.uri)
+                return None
+        viewer = thread.post.viewer
+        if viewer is not None and viewer.reply_disabled:
+            log.info("bluesky: replies to %s are disabled; skipping", n.uri)
+            await self.store.mark_answered(n.uri, None)
+            return None
+        return thread
+
+    async def _restore_thread_context(self, n: Any, thread: Any) -> None:
+        """A reply under our answer ("and on Android?") continues *that* answer.
+
+        The topic is recovered from the thread itself: the nearest question
+        above our post that names a topic. It becomes the person's last topic
+        for the core, so a follow-up in this thread is about this thread even
+        if the person asked something else elsewhere since.
+        """
+        if not self._replies_to_us(n):
+            return
+        node = getattr(thread, "parent", None)
+        surface: str | None = None
+        while isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
+            post = node.post
+            if post.author.did != self.did:
+                text = question_text(post.record, self.did, self.settings.handle)
+                langs = list(getattr(post.record, "langs", None) or [])
+                match = self.core.matcher.understand(
+                    text, language_hint=langs[0] if langs else None
+                )
+                surface = surface or match.surface
+                if match.topic_id is not None and not match.ambiguous:
+                    await self.store.save_user(
+                        "bluesky",
+                        n.author.did,
+                        UserState(
+                            language=match.language, last_topic=match.topic_id, surface=surface
+                        ),
+                    )
+                    return
+            node = getattr(node, "parent", None)
+
+    async def _post_thread(self, item: _Pending) -> int:
+        """Post the reply thread; returns the write points used."""
+        assert item.posts is not None
+        used = 0
+        n = item.notification
+        refs = reply_refs(n)
+        root = refs.root
+        parent = refs.parent
+        for index, post in enumerate(item.posts):
+            reply_to = models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
+            attempts = 0
+            while True:
+                try:
+                    created = await self._call(
+                        lambda c, p=post, r=reply_to: c.send_post(
+                            p.text,
+                            reply_to=r,
+                            langs=[item.language],
+                            facets=to_sdk_facets(p.facets),
+                            profile_identify=self.did,
+                        )
+                    )
+                    break
+                except _Retry:
+                    if index == 0:
+                        raise  # nothing posted yet: the item stays queued
+                    attempts += 1
+                    wait = self.gate.remaining()
+                    if attempts > 3 or wait > 120:
+                        log.warning("bluesky: gave up the rest of the thread under %s", n.uri)
+                        return used
+                    await asyncio.sleep(wait)
+                except BadRequestError as exc:
+                    log.error("bluesky: post refused under %s: %s", n.uri, _error_name(exc))
+                    metrics.record_error("bluesky", "send")
+                    if index == 0:
+                        await self.store.mark_answered(n.uri, None)
+                    return used
+            used += CREATE_POINTS
+            if index == 0:
+                # Record the answer the moment it exists.
+                await self.store.mark_answered(n.uri, created.uri)
+                await self.store.increment("bluesky.answered")
+                self.answered += 1
+                log.info(
+                    "bluesky: answered %s with %s (%d post(s))", n.uri, created.uri, len(item.posts)
+                )
+            parent = models.ComAtprotoRepoStrongRef.Main(uri=created.uri, cid=created.cid)
+        return used
+
+
+def _error_name(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    content = getattr(response, "content", None)
+    return str(getattr(content, "error", "") or "")
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.0))
+
+
+# --------------------------------------------------------------------------- profile
+
+
+async def setup_profile(
+    channel: BlueskyChannel,
+    *,
+    description: str = PROFILE_DESCRIPTION,
+    display_name: str | None = None,
+) -> dict[str, Any]:
+    """Give the bot account the ``bot`` self-label and a description of what it stores.
+
+    Keeps the other profile fields (avatar, banner...) and uses ``swapRecord``
+    so a concurrent edit is not overwritten.
+
+    Args:
+        channel: A channel whose settings name the account.
+        description: Profile text (at most 256 graphemes).
+        display_name: Display name; unchanged when None.
+
+    Returns:
+        The profile record written.
+
+    Raises:
+        ValueError: The description is longer than 256 graphemes.
+    """
+    if grapheme_len(description) > 256:
+        raise ValueError("the profile description must be at most 256 graphemes")
+    if channel.client is None:
+        await channel.login()
+    did = channel.did
+    try:
+        current = await channel._call(
+            lambda c: c.com.atproto.repo.get_record(
+                params={"repo": did, "collection": PROFILE_COLLECTION, "rkey": "self"}
+            )
+        )
+        record = _to_dict(current.value)
+        swap = current.cid
+    except BadRequestError:
+        record, swap = {}, None
+    record["$type"] = PROFILE_COLLECTION
+    record["description"] = description
+    if display_name is not None:
+        record["displayName"] = display_name
+    labels = record.get("labels") or {"$type": "com.atproto.label.defs#selfLabels", "values": []}
+    values = [v for v in labels.get("values", []) if v.get("val") != "bot"]
+    labels["values"] = [*values, {"val": "bot"}]
+    record["labels"] = labels
+    await channel._call(
+        lambda c: c.com.atproto.repo.put_record(
+            data={
+                "repo": did,
+                "collection": PROFILE_COLLECTION,
+                "rkey": "self",
+                "record": record,
+                "swapRecord": swap,
+            }
+        )
+    )
+    channel.budget.spend(2)
+    await channel.store.set_value(BUDGET_KEY, channel.budget.dumps())
+    return record
+
+
+def _to_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return dict(value)
+    from atproto_client.models.utils import get_model_as_dict
+
+    return get_model_as_dict(value)

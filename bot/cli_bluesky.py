@@ -1,0 +1,93 @@
+"""``privacybot bluesky ...``: one-off operations on the Bluesky bot account.
+
+    privacybot bluesky setup-profile [--description TEXT] [--display-name NAME]
+
+``setup-profile`` adds the ``bot`` self-label to the account's profile (Bluesky
+asks bots to identify themselves) and writes a description of what the bot
+stores. It reuses the stored session, like ``privacybot run bluesky``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from bot import cli
+
+if TYPE_CHECKING:
+    from bot.adapters.bluesky import BlueskyChannel
+
+
+async def _setup_profile(args: argparse.Namespace) -> int:
+    from bot.adapters.bluesky import (
+        PROFILE_DESCRIPTION,
+        BlueskyChannel,
+        BlueskySettings,
+        setup_profile,
+    )
+    from bot.core import Core
+    from bot.settings import Settings, load_environment
+    from bot.store import open_store
+
+    env = load_environment()
+    bsky = BlueskySettings.from_env(env)
+    store = open_store(Settings.from_env(env))
+    await store.open()
+    try:
+        core = Core(cli._load(args.kb), store)
+        channel = BlueskyChannel(core, bsky)
+        try:
+            record = await _retrying(
+                lambda: setup_profile(
+                    channel,
+                    description=args.description or PROFILE_DESCRIPTION,
+                    display_name=args.display_name,
+                ),
+                channel,
+            )
+        finally:
+            await channel._close_client()
+    finally:
+        await store.close()
+    print(json.dumps({"did": channel.did, "profile": record}, ensure_ascii=False))
+    return 0
+
+
+async def _retrying(
+    make: Callable[[], Awaitable[dict[str, Any]]], channel: BlueskyChannel, attempts: int = 4
+) -> dict[str, Any]:
+    """Retry a call after 429/5xx/network holds, a few times."""
+    from bot.adapters.bluesky import _Retry
+
+    for attempt in range(attempts):
+        try:
+            return await make()
+        except _Retry:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(min(max(channel.gate.remaining(), 0.5), 60.0))
+    raise AssertionError("unreachable")
+
+
+def _cmd_setup_profile(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return asyncio.run(_setup_profile(args))
+
+
+def _register(sub: argparse._SubParsersAction, kb_sub: argparse._SubParsersAction) -> None:
+    bsky = sub.add_parser("bluesky", help="Bluesky bot account tools")
+    bsky_sub = bsky.add_subparsers(dest="bluesky_command", required=True)
+    setup = bsky_sub.add_parser(
+        "setup-profile", help="add the 'bot' self-label and say what the bot stores"
+    )
+    setup.add_argument("--description", help="profile text (at most 256 graphemes)")
+    setup.add_argument("--display-name", help="display name (unchanged by default)")
+    setup.set_defaults(func=_cmd_setup_profile)
+
+
+cli.EXTENSIONS.append(_register)

@@ -1,0 +1,403 @@
+"""Render a neutral :class:`~bot.messages.Reply` as Bluesky posts.
+
+Bluesky counts graphemes, not characters: a post's text may hold at most 300
+extended grapheme clusters (and 3,000 UTF-8 bytes), and the server rejects a
+longer record. Links are not detected by the server either: a URL is only
+tappable when a *link facet* covers it, and facets index **UTF-8 byte offsets**
+into the text, not Python string indices.
+
+So this module does three things, without importing the atproto SDK (the
+adapter converts :class:`LinkFacet` into SDK models), which keeps it pure and
+easy to fuzz:
+
+* builds the answer as paragraphs of rich text: the short answer with the
+  direct settings link first (usually all that is needed), then the steps for
+  one surface, then where the facts come from and when they were checked;
+* shows long URLs as short link text (``help.x.com/settings/…``) whose facet
+  carries the full URL, as the official app does;
+* splits into a thread at paragraph, then line, then sentence, then word
+  boundaries, never inside a word or a link, each post within the limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import regex
+
+from bot.messages import Reply
+
+MAX_GRAPHEMES = 300
+MAX_BYTES = 3000
+MAX_POSTS = 4
+LINK_TEXT_MAX = 32
+
+_GRAPHEME = regex.compile(r"\X")
+
+# Break strengths between two atoms: where a split is least disruptive.
+# GLUE joins the pieces of a word that had to be cut (no separator at all).
+GLUE, WORD, SENTENCE, LINE, PARAGRAPH = -1, 0, 1, 2, 3
+_SEPARATORS = {GLUE: "", WORD: " ", SENTENCE: " ", LINE: "\n", PARAGRAPH: "\n\n"}
+_WHITESPACE = regex.compile(r"([^\S\u00a0\u202f\u2007]+)")
+_SENTENCE_END = (".", "!", "?", "…", ":", ";", "»", ")")
+# A lone surrogate cannot be UTF-8 encoded (byte counts, facets, the record):
+# it is shown as U+FFFD.
+_LONE_SURROGATE = regex.compile("[\ud800-\udfff]")
+
+
+def _scrub(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def grapheme_len(text: str) -> int:
+    """Count extended grapheme clusters, as Bluesky does.
+
+    Args:
+        text: Any string.
+
+    Returns:
+        The number of user-perceived characters (``"👍🏽"`` counts 1).
+    """
+    return len(_GRAPHEME.findall(text))
+
+
+def graphemes(text: str) -> list[str]:
+    """Split a string into its extended grapheme clusters."""
+    return _GRAPHEME.findall(text)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFacet:
+    """A link over ``text.encode()[byte_start:byte_end]`` of a post."""
+
+    byte_start: int
+    byte_end: int
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post of a reply thread: text within the limits, plus its link facets."""
+
+    text: str
+    facets: tuple[LinkFacet, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of rich text: plain when ``uri`` is None, else the display text of a link."""
+
+    text: str
+    uri: str | None = None
+
+
+# A paragraph is a list of spans; ``\n`` inside plain spans separates lines.
+Paragraph = list[Span]
+
+
+def link_text(url: str, *, limit: int = LINK_TEXT_MAX) -> str:
+    """Shorten a URL for display: no scheme, no ``www.``, ellipsis past ``limit``.
+
+    Args:
+        url: The full URL (the facet keeps it whole).
+        limit: Maximum graphemes of the display text.
+
+    Returns:
+        For example ``help.x.com/en/using-x/…``.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.removeprefix("www.")
+    shown = host + parts.path.rstrip("/")
+    if parts.query or parts.fragment:
+        shown += "…" if not shown.endswith("…") else ""
+    if not host:
+        shown = url
+    items = graphemes(shown)
+    if len(items) > limit:
+        shown = "".join(items[: limit - 1]) + "…"
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    """An unbreakable piece: a word, or a link with the punctuation glued to it."""
+
+    spans: tuple[Span, ...]
+    graphemes: int
+    nbytes: int
+    strength: int  # strength of the break *before* this atom
+
+
+def _atoms(paragraphs: Sequence[Paragraph]) -> list[_Atom]:
+    atoms: list[_Atom] = []
+    for paragraph in paragraphs:
+        current: list[Span] = []
+        # Whitespace seen since the last atom (None before the paragraph's first atom).
+        gap: str | None = None
+
+        def flush(current: list[Span] = current) -> None:
+            nonlocal gap
+            if not current:
+                return
+            if not atoms:
+                strength = WORD
+            elif gap is None:
+                strength = PARAGRAPH
+            elif "\n" in gap:
+                strength = LINE
+            elif "".join(s.text for s in atoms[-1].spans).endswith(_SENTENCE_END):
+                strength = SENTENCE
+            else:
+                strength = WORD
+            text = "".join(s.text for s in current)
+            atoms.append(_Atom(tuple(current), grapheme_len(text), len(text.encode()), strength))
+            current.clear()
+            gap = ""
+
+        for span in paragraph:
+            span = Span(_scrub(span.text), None if span.uri is None else _scrub(span.uri))
+            if span.uri is not None:
+                current.append(span)
+                continue
+            for piece in _WHITESPACE.split(span.text):
+                if not piece:
+                    continue
+                if piece.isspace():
+                    flush()
+                    if gap is not None:
+                        gap += piece
+                else:
+                    current.append(Span(piece))
+        flush()
+    return _merge_adjacent(atoms)
+
+
+def _merge_adjacent(atoms: list[_Atom]) -> list[_Atom]:
+    out: list[_Atom] = []
+    for atom in atoms:
+        merged: list[Span] = []
+        for span in atom.spans:
+            if merged and merged[-1].uri is None and span.uri is None:
+                merged[-1] = Span(merged[-1].text + span.text)
+            else:
+                merged.append(span)
+        out.append(_Atom(tuple(merged), atom.graphemes, atom.nbytes, atom.strength))
+    return out
+
+
+def _hard_split(atom: _Atom, max_graphemes: int, max_bytes: int) -> list[_Atom]:
+    """Cut a word longer than a whole post (last resort).
+
+    Links stay whole: the cut falls between a link and the text glued to it,
+    and plain text is cut at grapheme boundaries.
+    """
+    pieces: list[_Atom] = []
+
+    def add(spans: tuple[Span, ...], count: int, size: int) -> None:
+        pieces.append(_Atom(spans, count, size, GLUE if pieces else atom.strength))
+
+    for span in atom.spans:
+        if span.uri is not None:
+            add((span,), grapheme_len(span.text), len(span.text.encode()))
+            continue
+        chunk: list[str] = []
+        size = 0
+        for g in graphemes(span.text):
+            gb = len(g.encode())
+            if chunk and (len(chunk) + 1 > max_graphemes or size + gb > max_bytes):
+                add((Span("".join(chunk)),), len(chunk), size)
+                chunk, size = [], 0
+            chunk.append(g)
+            size += gb
+        if chunk:
+            add((Span("".join(chunk)),), len(chunk), size)
+    return pieces
+
+
+def _build(atoms: Sequence[_Atom]) -> Post:
+    text_parts: list[str] = []
+    facets: list[LinkFacet] = []
+    offset = 0
+    for i, atom in enumerate(atoms):
+        if i:
+            sep = _SEPARATORS[atom.strength]
+            text_parts.append(sep)
+            offset += len(sep.encode())
+        for span in atom.spans:
+            encoded = len(span.text.encode())
+            if span.uri is not None:
+                facets.append(LinkFacet(offset, offset + encoded, span.uri))
+            text_parts.append(span.text)
+            offset += encoded
+    return Post("".join(text_parts), tuple(facets))
+
+
+def split_posts(
+    paragraphs: Sequence[Paragraph],
+    *,
+    max_graphemes: int = MAX_GRAPHEMES,
+    max_bytes: int = MAX_BYTES,
+) -> list[Post]:
+    """Pack rich-text paragraphs into posts that each fit the limits.
+
+    A post breaks at the strongest boundary that still leaves it at least a
+    third full: paragraph, then line, then sentence, then word. A link is never
+    split; a single plain word longer than a post is cut at grapheme boundaries.
+
+    Args:
+        paragraphs: Rich text; each paragraph is a list of spans.
+        max_graphemes: Grapheme limit per post.
+        max_bytes: UTF-8 byte limit per post.
+
+    Returns:
+        The posts, in thread order (empty when there is no text).
+    """
+    atoms: list[_Atom] = []
+    for atom in _atoms(paragraphs):
+        if atom.graphemes > max_graphemes or atom.nbytes > max_bytes:
+            atoms.extend(_hard_split(atom, max_graphemes, max_bytes))
+        else:
+            atoms.append(atom)
+
+    posts: list[Post] = []
+    start = 0
+    while start < len(atoms):
+        # Longest run of atoms from ``start`` that fits.
+        g = b = 0
+        end = start
+        while end < len(atoms):
+            atom = atoms[end]
+            sep = len(_SEPARATORS[atom.strength]) if end > start else 0
+            if end > start and (
+                g + sep + atom.graphemes > max_graphemes or b + sep + atom.nbytes > max_bytes
+            ):
+                break
+            g += sep + atom.graphemes
+            b += sep + atom.nbytes
+            end += 1
+        if end < len(atoms):
+            end = _best_break(atoms, start, end, max_graphemes)
+        post = _build(atoms[start:end])
+        # Graphemes may merge across a boundary only in exotic text; re-check and shrink.
+        while end - start > 1 and (
+            grapheme_len(post.text) > max_graphemes or len(post.text.encode()) > max_bytes
+        ):
+            end -= 1
+            post = _build(atoms[start:end])
+        posts.append(post)
+        start = end
+    return posts
+
+
+def _best_break(atoms: Sequence[_Atom], start: int, end: int, max_graphemes: int) -> int:
+    """Choose where to end a post among atoms[start:end], which all fit."""
+    sizes = [0]
+    for i in range(start, end):
+        sep = len(_SEPARATORS[atoms[i].strength]) if i > start else 0
+        sizes.append(sizes[-1] + sep + atoms[i].graphemes)
+    floor = max_graphemes // 3
+    for strength in (PARAGRAPH, LINE, SENTENCE):
+        # Break before atom ``cut`` (cut in start+1 .. end), strongest and latest first.
+        for cut in range(end, start, -1):
+            boundary = atoms[cut].strength if cut < len(atoms) else PARAGRAPH
+            if boundary >= strength and sizes[cut - start] >= floor:
+                return cut
+    return end
+
+
+def _paragraph(text: str) -> Paragraph:
+    return [Span(text)]
+
+
+def _link_line(label: str, url: str) -> Paragraph:
+    return [Span(f"{label}: " if label else ""), Span(link_text(url), url)]
+
+
+def answer_paragraphs(reply: Reply, *, full: bool = True) -> list[Paragraph]:
+    """Lay out a reply as rich-text paragraphs, most useful first.
+
+    Args:
+        reply: The neutral reply.
+        full: Include steps and sources after the short answer.
+
+    Returns:
+        Paragraphs for :func:`split_posts`.
+    """
+    lab = reply.labels
+    paragraphs: list[Paragraph] = []
+    if reply.kind != "answer":
+        head = reply.title
+        if reply.summary:
+            head += "\n" + reply.summary
+        paragraphs.append(_paragraph(head))
+        listed = [c.label for c in reply.choices] if reply.kind == "clarify" else []
+        listed = listed or list(reply.items)
+        if listed:
+            paragraphs.append(_paragraph("\n".join(f"• {item}" for item in listed)))
+        return paragraphs
+
+    first: Paragraph = [Span(reply.short or reply.summary or reply.title)]
+    if reply.url:
+        first += [Span("\n"), *_link_line(lab.get("link", "Direct link"), reply.url)]
+    paragraphs.append(first)
+    if not full:
+        return paragraphs
+    if reply.steps or reply.surface_note:
+        lines = [f"{reply.surface_label}:" if reply.surface_label else lab.get("steps", "Steps")]
+        lines += [f"{i}. {step}" for i, step in enumerate(reply.steps, 1)]
+        if reply.surface_note:
+            lines.append(reply.surface_note)
+        paragraphs.append(_paragraph("\n".join(lines)))
+    tail: Paragraph = []
+    if reply.sources:
+        tail.append(Span(f"{lab.get('sources', 'Sources')}: "))
+        for i, source in enumerate(reply.sources[:2]):
+            if i:
+                tail.append(Span(", "))
+            tail.append(Span(link_text(source.url), source.url))
+    if reply.last_verified:
+        if tail:
+            tail.append(Span("\n"))
+        tail.append(Span(f"{lab.get('checked', 'Checked on')} {reply.last_verified.isoformat()}"))
+    if tail:
+        paragraphs.append(tail)
+    return paragraphs
+
+
+def render_bluesky(
+    reply: Reply,
+    *,
+    max_posts: int = MAX_POSTS,
+    max_graphemes: int = MAX_GRAPHEMES,
+) -> list[Post]:
+    """Render a reply as one post, or a short thread when it does not fit.
+
+    The first post always holds the short answer and the direct settings
+    link. Steps and sources follow in the same post when they fit, else in up
+    to ``max_posts - 1`` further posts. When even that is too long, the
+    sources are left out, then the thread stops at a post boundary with "…"
+    (the direct link in the first post leads to the rest).
+
+    Args:
+        reply: The neutral reply.
+        max_posts: Longest thread to post.
+        max_graphemes: Grapheme limit per post.
+
+    Returns:
+        Between 1 and ``max_posts`` posts.
+    """
+    paragraphs = answer_paragraphs(reply)
+    posts = split_posts(paragraphs, max_graphemes=max_graphemes)
+    if len(posts) > max_posts and len(paragraphs) > 2:
+        # Sources and dates go first; the steps are worth more.
+        paragraphs = paragraphs[:-1]
+        posts = split_posts(paragraphs, max_graphemes=max_graphemes)
+    if len(posts) > max_posts:
+        # Keep whole posts (they end at step boundaries) and say there is more.
+        posts = posts[:max_posts]
+        last = posts[-1]
+        if grapheme_len(last.text) + 2 <= max_graphemes:
+            posts[-1] = Post(last.text + " …", last.facets)
+    return posts[:max_posts] or [Post(reply.title or "…")]

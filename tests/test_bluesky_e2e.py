@@ -1,0 +1,289 @@
+"""End to end on a REAL local atproto stack (PLC + PDS + AppView, ``@atproto/dev-env``).
+
+People post mentions with proper mention facets from real accounts; the real
+``python -m bot run bluesky`` runs as a subprocess against the local PDS with a
+SQLite store in a temporary directory; the replies are checked as a user sees
+them, through ``getPostThread``. Skipped when Node/npm is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bluesky_fixtures import (
+    REPO,
+    BotProcess,
+    bot_env,
+    replies_by,
+    stack_env,
+    wait_until,
+    write_test_kb,
+)
+
+pytestmark = [
+    pytest.mark.stack,
+    pytest.mark.slow,
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(shutil.which("npm") is None, reason="the local Bluesky stack needs npm"),
+]
+
+PW = "e2e-pass-123"
+REPLY_TIMEOUT = 30.0
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Any]:
+    with stack_env():
+        from tests.bluesky_stack import stack as stack_module
+
+        stack_module.start_stack(timeout=300)
+        yield stack_module
+        if not os.environ.get("PB_BSKY_KEEP"):
+            stack_module.stop_stack()
+
+
+@pytest.fixture(scope="module")
+def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Accounts, the knowledge base and one running bot for the module."""
+    sfx = secrets.token_hex(3)
+    tmp = tmp_path_factory.mktemp("bsky")
+    info = stack.current()
+    bot = stack.create_account(f"pb{sfx}.test", PW)
+    alice = stack.create_account(f"alice{sfx}.test", PW)
+    bob = stack.create_account(f"bob{sfx}.test", PW)
+    other_bot = stack.create_account(f"ob{sfx}.test", PW)
+    stack.set_profile(other_bot.client, display_name="Other bot", bot=True)
+    kb = write_test_kb(tmp / "kb")
+    db = tmp / "bot.sqlite3"
+    env = bot_env(pds_url=info.pds_url, handle=bot.handle, password=PW, db=db)
+    # The profile first (as an operator would), then the bot reuses that session.
+    setup = subprocess.run(
+        [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert setup.returncode == 0, setup.stderr
+    stack.process_all()
+    proc = BotProcess(env, tmp / "bot.log", kb).start()
+    world = dict(
+        stack=stack, info=info, bot=bot, alice=alice, bob=bob, other_bot=other_bot, proc=proc
+    )
+    yield world
+    proc.stop()
+
+
+def _reply(world: dict[str, Any], post_uri: str, *, client: Any = None) -> Any:
+    client = client or world["alice"].client
+    found = wait_until(
+        lambda: replies_by(client, post_uri, world["bot"].did),
+        timeout=REPLY_TIMEOUT,
+        what=f"the bot's reply under {post_uri}",
+        step=0.2,
+    )
+    assert len(found) == 1, f"expected one reply, got {len(found)}"
+    return found[0].post
+
+
+def _facet_texts(record: Any) -> list[tuple[str, str]]:
+    data = record.text.encode()
+    out = []
+    for facet in record.facets or []:
+        for feature in facet.features:
+            if getattr(feature, "uri", None):
+                out.append(
+                    (data[facet.index.byte_start : facet.index.byte_end].decode(), feature.uri)
+                )
+    return out
+
+
+def _graphemes(text: str) -> int:
+    from bot.render.bluesky import grapheme_len
+
+    return grapheme_len(text)
+
+
+def test_setup_profile_labels_the_bot_and_the_bot_reuses_its_session(
+    world: dict[str, Any],
+) -> None:
+    profile = world["alice"].client.get_profile(world["bot"].did)
+    assert any(label.val == "bot" for label in profile.labels or [])
+    assert "store" in (profile.description or "")
+
+    def logged_in() -> str | None:
+        text = world["proc"].log()
+        return text if "bluesky: " in text else None
+
+    log = wait_until(logged_in, timeout=20, what="the bot to log in")
+    assert "restored the stored session" in log
+    assert "logged in with the app password" not in log
+
+
+def test_english_mention_gets_a_threaded_reply_with_a_link(world: dict[str, Any]) -> None:
+    stack, bot = world["stack"], world["bot"]
+    mention = stack.post_mention(
+        world["alice"].client, bot, " how do I stop Grok training?", langs=["en"]
+    )
+    reply = _reply(world, mention.uri)
+    record = reply.record
+    assert record.reply.parent.uri == mention.uri
+    assert record.reply.root.uri == mention.uri
+    assert record.langs == ["en"]
+    assert record.text.startswith("Untick")
+    assert _graphemes(record.text) <= 300
+    assert ("x.com/settings/grok_settings", "https://x.com/settings/grok_settings") in _facet_texts(
+        record
+    )
+    world["first_answer"] = reply
+
+
+def test_french_mention_is_answered_in_french(world: dict[str, Any]) -> None:
+    mention = world["stack"].post_mention(
+        world["bob"].client,
+        world["bot"],
+        " comment empêcher grok de s'entraîner sur mes posts ?",
+        langs=["fr"],
+    )
+    reply = _reply(world, mention.uri, client=world["bob"].client)
+    assert reply.record.langs == ["fr"]
+    assert reply.record.text.startswith("Décochez")
+    assert "Sur le web" in reply.record.text
+
+
+def test_nested_reply_keeps_the_thread_root(world: dict[str, Any]) -> None:
+    stack = world["stack"]
+    top = world["alice"].client.send_post("Anyone know how to keep my posts out of AI training?")
+    top_view = stack.wait_for_post_indexed(world["alice"].client, top.uri)
+    nested = stack.post_mention(
+        world["bob"].client,
+        world["bot"],
+        " how do I stop Grok training?",
+        langs=["en"],
+        reply_to=stack.reply_refs(top_view),
+    )
+    reply = _reply(world, nested.uri)
+    assert reply.record.reply.parent.uri == nested.uri
+    assert reply.record.reply.root.uri == top.uri
+
+
+def test_long_answer_is_a_thread_within_the_grapheme_limit(world: dict[str, Any]) -> None:
+    mention = world["stack"].post_mention(
+        world["alice"].client, world["bot"], " turn off personalisation and data sharing"
+    )
+    first = _reply(world, mention.uri)
+    assert first.record.reply.root.uri == mention.uri
+
+    def chain() -> list[Any] | None:
+        thread = world["alice"].client.get_post_thread(mention.uri, depth=10).thread
+        posts, node = [], thread
+        while node.replies:
+            mine = [r for r in node.replies if r.post.author.did == world["bot"].did]
+            if not mine:
+                break
+            node = mine[0]
+            posts.append(node.post)
+        return posts if len(posts) >= 4 else None
+
+    posts = wait_until(chain, timeout=REPLY_TIMEOUT, what="the whole reply thread", step=0.3)
+    assert len(posts) == 4  # BLUESKY_MAX_POSTS default
+    url = "https://x.com/settings/account/personalization_and_data_sharing_with_a_very_long_path"
+    links = _facet_texts(posts[0].record)
+    assert links and links[0][1] == url and links[0][0].endswith("…")
+    previous = mention.uri
+    for post in posts:
+        text = post.record.text
+        assert _graphemes(text) <= 300
+        assert post.record.reply.root.uri == mention.uri
+        assert post.record.reply.parent.uri == previous
+        previous = post.uri
+    # The emoji with skin tone and ZWJ survives whole, and no step is cut mid-word.
+    assert "🙅🏽‍♀️" in posts[0].record.text
+    for post in posts[1:]:
+        assert re.match(r"^(On the web:|\d\. Step \d)", post.record.text)
+
+
+def test_follow_up_in_the_thread_uses_the_conversation(world: dict[str, Any]) -> None:
+    stack = world["stack"]
+    first = world.get("first_answer")
+    if first is None:
+        mention = stack.post_mention(world["alice"].client, world["bot"], " stop grok training")
+        first = _reply(world, mention.uri)
+    follow = world["alice"].client.send_post(
+        "and on Android?", reply_to=stack.reply_refs(first), langs=["en"]
+    )
+    reply = _reply(world, follow.uri)
+    assert "In the Android app" in reply.record.text
+    assert "Tap your avatar" in reply.record.text
+    assert reply.record.reply.parent.uri == follow.uri
+    assert reply.record.reply.root.uri == first.record.reply.root.uri
+
+
+def test_ignores_itself_and_bot_labelled_accounts(world: dict[str, Any]) -> None:
+    stack, bot = world["stack"], world["bot"]
+    own = stack.login(bot.handle, PW)
+    from_self = stack.post_mention(own, bot, " how do I stop Grok training?")
+    from_bot = stack.post_mention(world["other_bot"].client, bot, " how do I stop Grok training?")
+    sentinel = stack.post_mention(world["alice"].client, bot, " how do I stop Grok training?")
+    _reply(world, sentinel.uri)  # posted after both, answered: the bot has seen them
+    time.sleep(1.0)
+    stack.process_all()
+    assert replies_by(world["alice"].client, from_self.uri, bot.did) == []
+    assert replies_by(world["alice"].client, from_bot.uri, bot.did) == []
+
+
+def test_restart_mid_batch_loses_nothing_and_duplicates_nothing(stack: Any, tmp_path: Path) -> None:
+    sfx = secrets.token_hex(3)
+    info = stack.current()
+    bot = stack.create_account(f"rb{sfx}.test", PW)
+    users = [stack.create_account(f"u{i}{sfx}.test", PW) for i in range(3)]
+    kb = write_test_kb(tmp_path / "kb")
+    env = bot_env(pds_url=info.pds_url, handle=bot.handle, password=PW, db=tmp_path / "db.sqlite3")
+
+    # A crash after posting and before recording: the reply exists, the store does not know.
+    early = stack.post_mention(users[0].client, bot, " how do I stop Grok training?")
+    notif = stack.wait_for_notification(bot.client, uri=early.uri)
+    stack.reply_to(bot.client, notif, "Untick the Grok box (posted before a crash).")
+
+    mentions = [early]
+    for i in range(14):
+        mentions.append(
+            stack.post_mention(users[i % 3].client, bot, f" how do I stop Grok training? #{i}")
+        )
+    proc = BotProcess(env, tmp_path / "bot.log", kb).start()
+    try:
+        wait_until(
+            lambda: proc.log().count("bluesky: answered") >= 4,
+            timeout=REPLY_TIMEOUT,
+            what="a few answers",
+            step=0.02,
+        )
+        proc.stop(signal.SIGKILL)  # crash mid-batch
+        proc.start()
+
+        def all_answered() -> bool:
+            return all(replies_by(users[0].client, m.uri, bot.did) for m in mentions)
+
+        wait_until(all_answered, timeout=60, what="every mention answered", step=0.5)
+        time.sleep(1.5)  # give a duplicate, if any, the time to appear
+        stack.process_all()
+        for m in mentions:
+            assert len(replies_by(users[0].client, m.uri, bot.did)) == 1, m.uri
+        log = proc.log()
+        assert "restored the stored session" in log
+        assert log.count("logged in with the app password") == 1
+        assert "already has our reply" in log
+    finally:
+        proc.stop()

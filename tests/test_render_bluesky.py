@@ -1,0 +1,230 @@
+"""Tests of bot.render.bluesky: grapheme limits, byte-offset facets, thread splits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.messages import Choice, Reply, SourceRef
+from bot.render.bluesky import (
+    MAX_GRAPHEMES,
+    Paragraph,
+    Post,
+    Span,
+    grapheme_len,
+    link_text,
+    render_bluesky,
+    split_posts,
+)
+from bot.texts import labels
+
+
+def _reply(**kw: object) -> Reply:
+    base: dict[str, object] = dict(
+        kind="answer",
+        language="en",
+        topic_id="x.grok_training",
+        confidence=1.0,
+        title="Stop Grok training",
+        summary="Untick the box.",
+        short="Untick the Grok box in Settings › Privacy and safety › Grok.",
+        url="https://x.com/settings/grok_settings",
+        surface="web",
+        surface_label="On the web",
+        steps=("Open Settings.", "Privacy and safety › Grok.", "Untick the box."),
+        sources=(SourceRef("About Grok", "X", "https://help.x.com/en/using-x/about-grok", None),),
+        last_verified=dt.date(2026, 11, 1),
+        labels=labels("en"),
+    )
+    base.update(kw)
+    return Reply(**base)  # type: ignore[arg-type]
+
+
+def _check(post: Post, limit: int = MAX_GRAPHEMES) -> None:
+    assert grapheme_len(post.text) <= limit
+    assert len(post.text.encode()) <= 3000
+    data = post.text.encode()
+    previous_end = 0
+    for facet in post.facets:
+        assert previous_end <= facet.byte_start < facet.byte_end <= len(data)
+        data[facet.byte_start : facet.byte_end].decode()  # on character boundaries
+        previous_end = facet.byte_end
+
+
+def _link_texts(post: Post) -> list[tuple[str, str]]:
+    data = post.text.encode()
+    return [(data[f.byte_start : f.byte_end].decode(), f.uri) for f in post.facets]
+
+
+def test_grapheme_len_counts_clusters_not_code_points() -> None:
+    assert grapheme_len("👍🏽 é\u0301 🇫🇷") == 5
+    assert grapheme_len("🙅🏽‍♀️") == 1
+    assert len("🙅🏽‍♀️") == 5
+
+
+def test_render_has_no_atproto_dependency() -> None:
+    code = (
+        "import sys, bot.render.bluesky as r; "
+        "assert not [m for m in sys.modules if m.startswith('atproto')], 'atproto imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_short_answer_fits_one_post_with_the_direct_link_facet() -> None:
+    posts = render_bluesky(_reply())
+    assert len(posts) == 1
+    _check(posts[0])
+    assert ("x.com/settings/grok_settings", "https://x.com/settings/grok_settings") in _link_texts(
+        posts[0]
+    )
+    assert posts[0].text.startswith("Untick the Grok box")
+    assert "1. Open Settings." in posts[0].text
+
+
+def test_facet_offsets_are_utf8_bytes_after_multibyte_text() -> None:
+    reply = _reply(
+        short="Décochez « Autoriser » 🙅🏽‍♀️ dans Paramètres › Confidentialité.", language="fr"
+    )
+    post = render_bluesky(reply)[0]
+    _check(post)
+    text, uri = _link_texts(post)[0]
+    assert text == "x.com/settings/grok_settings" and uri == "https://x.com/settings/grok_settings"
+    assert post.text.index(text) != post.facets[0].byte_start  # chars != bytes here
+
+
+def test_long_url_is_shown_short_but_facet_keeps_it_whole() -> None:
+    url = "https://help.x.com/en/rules-and-policies/" + "very-long-segment-" * 10 + "?x=1#y"
+    shown = link_text(url)
+    assert shown.startswith("help.x.com/en/rules") and shown.endswith("…")
+    assert grapheme_len(shown) <= 32
+    post = render_bluesky(_reply(url=url))[0]
+    assert (shown, url) in _link_texts(post)
+
+
+def test_long_answer_becomes_a_thread_split_at_step_boundaries() -> None:
+    steps = tuple(
+        f"Step {i} is a long sentence about what to tap in the settings page." * 2 for i in range(9)
+    )
+    posts = render_bluesky(_reply(steps=steps), max_posts=4)
+    assert 2 <= len(posts) <= 4
+    for post in posts:
+        _check(post)
+    # First post: the short answer and the direct link, complete.
+    assert posts[0].facets and posts[0].facets[0].uri == "https://x.com/settings/grok_settings"
+    # Each later post starts with a whole numbered step (never mid-word).
+    for post in posts[1:]:
+        first_line = post.text.splitlines()[0]
+        assert first_line[0].isdigit() or first_line.startswith("On the web")
+
+
+def test_thread_is_capped_with_an_ellipsis() -> None:
+    steps = tuple("word " * 55 for _ in range(10))
+    posts = render_bluesky(_reply(steps=steps), max_posts=3)
+    assert len(posts) == 3
+    assert posts[-1].text.endswith("…")
+
+
+def test_split_prefers_paragraph_then_sentence_then_word() -> None:
+    para1: Paragraph = [Span("First paragraph. " * 5)]
+    para2: Paragraph = [Span("Second one has sentences. And more sentences here. " * 6)]
+    posts = split_posts([para1, para2], max_graphemes=120)
+    assert posts[0].text == ("First paragraph. " * 5).strip()
+    for post in posts[1:]:
+        assert post.text.endswith(".")
+
+
+def test_a_link_is_never_cut() -> None:
+    spans: Paragraph = [
+        Span("a " * 40),
+        Span("example.org/x", "https://example.org/x"),
+        Span(". end"),
+    ]
+    for limit in range(14, 60):
+        posts = split_posts([spans], max_graphemes=limit)
+        found = [lt for p in posts for lt in _link_texts(p)]
+        assert found == [("example.org/x", "https://example.org/x")]
+        for post in posts:
+            _check(post, limit)
+
+
+def test_clarify_lists_the_choices() -> None:
+    reply = Reply(
+        kind="clarify",
+        language="en",
+        topic_id=None,
+        confidence=0.4,
+        title="Which one do you mean?",
+        summary="Your question could be about several things:",
+        choices=(
+            Choice("topic", "a", "Stop Grok training"),
+            Choice("topic", "b", "Delete account"),
+        ),
+        labels=labels("en"),
+    )
+    posts = render_bluesky(reply)
+    assert "• Stop Grok training" in posts[0].text and "• Delete account" in posts[0].text
+
+
+def test_oversized_word_is_hard_cut_at_grapheme_boundaries() -> None:
+    posts = split_posts([[Span("🇫🇷" * 700)]])
+    assert len(posts) == 3
+    for post in posts:
+        _check(post)
+        assert len(post.text) % 2 == 0  # never half a flag
+
+
+_TEXT = st.lists(
+    st.sampled_from([*"abc déf.!? \n", "🇫🇷", "👍🏽", "é\u0301", "\u200d", "中", "  ", "\u00a0"]),
+    max_size=300,
+).map("".join)
+
+
+@st.composite
+def _paragraphs(draw: st.DrawFn) -> list[Paragraph]:
+    out = []
+    for _ in range(draw(st.integers(1, 4))):
+        spans = []
+        for _ in range(draw(st.integers(1, 5))):
+            if draw(st.booleans()):
+                spans.append(Span(draw(_TEXT)))
+            else:
+                spans.append(
+                    Span(
+                        draw(st.sampled_from(["ex.org/a", "x.com/…", "é.fr"])),
+                        "https://e.org/" + draw(st.text("abc", min_size=1, max_size=5)),
+                    )
+                )
+        out.append(spans)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(_paragraphs(), st.integers(min_value=12, max_value=300))
+def test_fuzz_every_post_fits_and_every_link_survives(paras: list[Paragraph], limit: int) -> None:
+    posts = split_posts(paras, max_graphemes=limit)
+    links_in = [s.uri for p in paras for s in p if s.uri is not None and s.text]
+    links_out = []
+    for post in posts:
+        _check(post, limit)
+        assert post.text.strip() != "" or not post.text
+        links_out += [uri for _, uri in _link_texts(post)]
+        for text, _uri in _link_texts(post):
+            assert text in {"ex.org/a", "x.com/…", "é.fr"}
+    assert links_out == links_in
+    # No visible character is lost: the words survive in order.
+    words_in = "".join("".join(s.text for s in p) for p in paras).split()
+    words_out = " ".join(p.text for p in posts).split()
+    assert "".join(words_out) == "".join(words_in)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=200), max_size=8), st.text(max_size=400))
+def test_fuzz_render_reply(steps: list[str], short: str) -> None:
+    posts = render_bluesky(_reply(steps=tuple(steps), short=short or "x"))
+    assert 1 <= len(posts) <= 4
+    for post in posts:
+        _check(post)
