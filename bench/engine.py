@@ -2,7 +2,8 @@
 
     python bench/engine.py [QUESTIONS.yaml ...]
 
-Defaults to ``../shared/eval/dev.yaml`` and ``tests/heldout.yaml``. Baselines,
+Defaults to ``../shared/eval/dev.yaml``, ``tests/heldout.yaml`` and
+``tests/fresh_eval.yaml``. Baselines,
 all indexing the same knowledge-base example questions:
 
 - BM25 over the example questions (``rank-bm25``), best example's topic;
@@ -141,6 +142,7 @@ def main() -> None:
     files = [Path(a) for a in sys.argv[1:]] or [
         REPO.parent / "shared" / "eval" / "dev.yaml",
         REPO / "tests" / "heldout.yaml",
+        REPO / "tests" / "fresh_eval.yaml",
     ]
     sets = {f.name: load_cases(f) for f in files if f.exists()}
 
