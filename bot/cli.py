@@ -25,7 +25,7 @@ from bot.core import Core
 from bot.errors import ConfigError
 from bot.evaluation import evaluate, format_report, load_cases
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
-from bot.messages import IncomingMessage
+from bot.messages import IncomingMessage, Reply
 from bot.render.plain import render_plain
 
 EXIT_INVALID = 2
@@ -79,6 +79,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         print("privacybot: ask how to stop a platform using your data. Ctrl-D to quit.")
 
     async def loop() -> None:
+        last: Reply | None = None
         while True:
             try:
                 line = input(prompt)
@@ -86,14 +87,30 @@ def _cmd_chat(args: argparse.Namespace) -> int:
                 return
             if line.strip().lower() in {"quit", "exit", "/quit"}:
                 return
-            reply = await core.handle(
-                IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
-            )
+            choice = _picked_choice(line, last)
+            if choice is not None:
+                # "2" after "Which one do you mean?" picks the second topic offered.
+                reply = core.topic_reply(choice, last.language if last else "en")
+                await core.remember("cli", "terminal", reply)
+            else:
+                reply = await core.handle(
+                    IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
+                )
+            last = reply
             print(render_plain(reply))
             print()
 
     asyncio.run(loop())
     return 0
+
+
+def _picked_choice(line: str, last: Reply | None) -> str | None:
+    """The topic id a person picked by number from the last clarifying question."""
+    if last is None or last.kind != "clarify" or not line.strip().isdigit():
+        return None
+    topics = [c.value for c in last.choices if c.kind == "topic"]
+    index = int(line.strip()) - 1
+    return topics[index] if 0 <= index < len(topics) else None
 
 
 def _cmd_kb_check(args: argparse.Namespace) -> int:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot import metrics
 from bot.kb.loader import KnowledgeBase
@@ -20,13 +22,16 @@ from bot.messages import Alternative, Choice, IncomingMessage, Reply, SourceRef
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher, detect_surface
 from bot.nlu.normalize import STOPWORDS, clean
+from bot.ratelimit import UserRateLimiter, Verdict
 from bot.store.base import Store, UserState
 from bot.store.memory import MemoryStore
 from bot.texts import labels, text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HELP_TOPIC = "bot.help"
+PRIMARY_PLATFORM = "x"
 MAX_RELATED = 3
 # A follow-up like "and on Android?" is short and names a surface but no topic.
 _FOLLOW_UP_MAX_WORDS = 6
@@ -50,13 +55,21 @@ class Core:
         store: Where per-user state lives; an in-memory store if None.
         log_unanswered: Keep unanswered questions (text and language only) for
             improving the knowledge base. Off by default.
+        limiter: The per-person rate limit adapters consult through
+            :meth:`admit`; None for no limit.
     """
 
     def __init__(
-        self, kb: KnowledgeBase, store: Store | None = None, *, log_unanswered: bool = False
+        self,
+        kb: KnowledgeBase,
+        store: Store | None = None,
+        *,
+        log_unanswered: bool = False,
+        limiter: UserRateLimiter | None = None,
     ) -> None:
         self.store: Store = store or MemoryStore()
         self.log_unanswered = log_unanswered
+        self.limiter = limiter
         self._kb = kb
         self._matcher = Matcher(kb)
 
@@ -79,6 +92,30 @@ class Core:
         matcher = Matcher(kb)
         self._kb, self._matcher = kb, matcher
 
+    def admit(self, channel: str, user_id: str | None) -> Verdict:
+        """Whether to serve a message from a person, under the per-person rate limit.
+
+        Adapters call it once per message, before any work, and send the
+        ``rate.slow_down`` text on :attr:`Verdict.WARN`, nothing on
+        :attr:`Verdict.DROP`.
+
+        Args:
+            channel: The adapter's channel name.
+            user_id: The platform's id of the sender; None is always allowed.
+
+        Returns:
+            The limiter's verdict (always ``ALLOW`` without a limiter).
+        """
+        if self.limiter is None or user_id is None:
+            return Verdict.ALLOW
+        verdict = self.limiter.check(channel, user_id)
+        if verdict is Verdict.WARN:
+            log.info(
+                "a person went over the rate limit; told to slow down",
+                extra={"channel": channel, "event": "user_rate_limited"},
+            )
+        return verdict
+
     async def handle(self, message: IncomingMessage) -> Reply:
         """Answer one message (see :meth:`respond` for what was understood)."""
         return (await self.respond(message)).reply
@@ -95,7 +132,9 @@ class Core:
         started = time.perf_counter()
         state: UserState | None = None
         if message.user_id is not None:
-            state = await self.store.get_user(message.channel, message.user_id)
+            state = await self._best_effort(
+                "get_user", self.store.get_user(message.channel, message.user_id)
+            )
         hint = normalize_hint(message.language_hint) or (state.language if state else None)
         match = self._matcher.understand(
             message.text, language_hint=hint, surface_hint=message.surface_hint
@@ -121,25 +160,43 @@ class Core:
         else:
             reply = self._fallback(match, empty=not clean(message.text))
             if self.log_unanswered and clean(message.text):
-                await self.store.record_unanswered(message.text[:2000], match.language)
+                # A lone surrogate cannot be stored as UTF-8 (SQLite, PostgreSQL).
+                kept = message.text[:2000].encode("utf-8", "replace").decode("utf-8")
+                await self._best_effort(
+                    "record_unanswered", self.store.record_unanswered(kept, match.language)
+                )
 
         if message.user_id is not None:
-            await self.store.save_user(
-                message.channel,
-                message.user_id,
-                UserState(
-                    language=reply.language,
-                    last_topic=reply.topic_id or (state.last_topic if state else None),
-                    surface=reply.surface or (state.surface if state else None),
-                ),
+            await self._best_effort(
+                "save_user",
+                self.remember(message.channel, message.user_id, reply, previous=state),
             )
-        await self.store.increment(f"answers.{reply.kind}")
+        await self._best_effort("increment", self.store.increment(f"answers.{reply.kind}"))
         latency = (time.perf_counter() - started) * 1000.0
         answer = Answer(reply=reply, match=match, follow_up=follow_up, latency_ms=latency)
         # Every channel gets the same counters and the one log line per answer
         # (channel, topic, confidence, language, latency; never the text).
         metrics.record_answer(message.channel, answer)
         return answer
+
+    @staticmethod
+    async def _best_effort(operation: str, call: Awaitable[T]) -> T | None:
+        """Await a store call whose failure must not cost the person their answer.
+
+        A locked, full or damaged database loses a follow-up context or a
+        counter, which is logged (operation and error, never the text); the
+        reply still goes out.
+        """
+        try:
+            return await call
+        except Exception as exc:
+            metrics.record_error("store", operation)
+            log.warning(
+                "store %s failed; answering without it",
+                operation,
+                extra={"operation": operation, "error": f"{type(exc).__name__}: {exc}"[:300]},
+            )
+            return None
 
     @staticmethod
     def _is_follow_up(raw: str) -> bool:
@@ -236,9 +293,10 @@ class Core:
         )
 
     def _topic_titles(self, language: str) -> tuple[str, ...]:
-        return tuple(
-            t.lang(language).title for t in self._kb.topics.values() if t.platform != "bot"
-        )
+        # X first: it is what most people come for; then the other platforms.
+        topics = [t for t in self._kb.topics.values() if t.platform != "bot"]
+        topics.sort(key=lambda t: t.platform != PRIMARY_PLATFORM)
+        return tuple(t.lang(language).title for t in topics)
 
     def _clarify(self, match: Match) -> Reply:
         language = match.language
@@ -274,10 +332,28 @@ class Core:
             choices=tuple(
                 Choice("topic", t.id, t.lang(language).title)
                 for t in self._kb.topics.values()
-                if t.platform == "x"
+                if t.platform == PRIMARY_PLATFORM
             )[:4],
             alternatives=tuple(Alternative(t, round(s, 3)) for t, s in match.ranked[:3]),
             labels=labels(language),
+        )
+
+    async def remember(
+        self, channel: str, user_id: str, reply: Reply, *, previous: UserState | None = None
+    ) -> None:
+        """Keep what a follow-up needs after a reply: its language, topic and surface.
+
+        A reply without a topic (fallback, clarify) keeps the previous topic, so
+        "and on Android?" still refers to the last real answer.
+        """
+        await self.store.save_user(
+            channel,
+            user_id,
+            UserState(
+                language=reply.language,
+                last_topic=reply.topic_id or (previous.last_topic if previous else None),
+                surface=reply.surface or (previous.surface if previous else None),
+            ),
         )
 
     async def forget(self, channel: str, user_id: str) -> bool:

@@ -43,6 +43,7 @@ from bot.health import HealthServer, ReloadResult
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.logging_setup import RedactingFilter
 from bot.metrics import METRICS, Metrics
+from bot.ratelimit import UserRateLimiter
 from bot.settings import Settings, secret_values
 from bot.store import open_store
 from bot.store.base import Store
@@ -281,7 +282,8 @@ async def run_channels(
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
     try:
-        core = Core(kb, store, log_unanswered=settings.log_unanswered)
+        limiter = UserRateLimiter(settings.user_rate) if settings.user_rate else None
+        core = Core(kb, store, log_unanswered=settings.log_unanswered, limiter=limiter)
         channels: list[Channel] = []
         for name in names:
             module = _import(modules[name])

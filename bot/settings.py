@@ -27,6 +27,7 @@ from pathlib import Path
 import platformdirs
 
 from bot.errors import ConfigError
+from bot.ratelimit import DEFAULT_RATE, DEFAULT_USER_RATE, Rate
 
 APP_NAME = "privacybot"
 DEFAULT_DB_NAME = "privacybot.sqlite3"
@@ -217,6 +218,8 @@ class Settings:
         log_level: ``PRIVACYBOT_LOG_LEVEL``: DEBUG, INFO, WARNING or ERROR.
         log_format: ``PRIVACYBOT_LOG_FORMAT``: ``json``, ``text`` or ``auto``
             (JSON unless writing to a terminal).
+        user_rate: ``PRIVACYBOT_USER_RATE``: messages one person may send per
+            window (``10/60`` by default); None (``off``) for no limit.
     """
 
     db_path: Path
@@ -230,6 +233,7 @@ class Settings:
     knowledge_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = "auto"
+    user_rate: Rate | None = DEFAULT_USER_RATE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -292,6 +296,7 @@ class Settings:
             knowledge_dir=knowledge_dir,
             log_level=_choice(env, "PRIVACYBOT_LOG_LEVEL", "INFO", LOG_LEVELS),
             log_format=_choice(env, "PRIVACYBOT_LOG_FORMAT", "auto", LOG_FORMATS),
+            user_rate=Rate.parse(env.get("PRIVACYBOT_USER_RATE", "").strip() or DEFAULT_RATE),
         )
 
     @property
@@ -323,6 +328,10 @@ class Settings:
             ("PRIVACYBOT_KNOWLEDGE_DIR", str(self.knowledge_dir or "(bundled knowledge/)")),
             ("PRIVACYBOT_LOG_LEVEL", self.log_level),
             ("PRIVACYBOT_LOG_FORMAT", self.log_format),
+            (
+                "PRIVACYBOT_USER_RATE",
+                f"{self.user_rate.limit}/{self.user_rate.window:g}" if self.user_rate else "off",
+            ),
         ]
         return rows
 

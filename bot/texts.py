@@ -55,6 +55,8 @@ TEXTS: dict[str, dict[str, str]] = {
         " from using your data: training AI on your posts, sharing with third parties, ads."
         " Ask in English or French. I keep no messages.",
         "tg.short_description": "How to stop X, Grok and other platforms using your data.",
+        "rate.slow_down": "You are sending messages faster than I can answer. Please wait a"
+        " minute, then ask again.",
     },
     "fr": {
         "steps": "Étapes",
@@ -106,6 +108,8 @@ TEXTS: dict[str, dict[str, str]] = {
         " (X et Grok d'abord) d'utiliser vos données : entraînement d'IA sur vos posts, partage"
         " avec des tiers, publicité. En français ou en anglais. Je ne garde aucun message.",
         "tg.short_description": "Empêcher X, Grok et d'autres plateformes d'utiliser vos données.",
+        "rate.slow_down": "Vous m'écrivez plus vite que je ne peux répondre. Attendez une"
+        " minute, puis reposez votre question.",
     },
 }
 

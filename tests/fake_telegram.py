@@ -17,6 +17,11 @@ bot depends on it, on 127.0.0.1 and a random port:
 * Flood limits: 1 message/s per chat and 30 messages/s overall, answered with
   429 and ``parameters.retry_after``; 429s can also be injected on demand; a
   blocked user answers 403 ``Forbidden: bot was blocked by the user``.
+* Faults on demand, for the fault tests: any error answer (500, 409 ``Conflict``...)
+  for the next N calls of a method or for some seconds (:meth:`inject_error`,
+  :meth:`fail_for`), a request stalled longer than the client waits
+  (:meth:`inject_stall`: the client gives up, the request is *not* processed),
+  and long polls whose connection is dropped (:meth:`drop_polls`).
 
 The test side plays users: :meth:`FakeTelegram.send_text`, :meth:`press`,
 :meth:`inline_query`; then waits on what the bot did with :meth:`wait_for` and
@@ -298,6 +303,33 @@ def _entity_texts(text: str, entities: list[dict], kind: str) -> list[str]:
 
 
 @dataclass
+class Fault:
+    """An injected misbehaviour of the server for one request.
+
+    Attributes:
+        kind: ``error`` (answer ``code``/``description``) or ``stall`` (wait
+            ``seconds`` before handling; a client that gives up meanwhile
+            cancels the request, which is then never processed, as Telegram's
+            front end does with a request it has not yet passed on).
+        code: The HTTP status and ``error_code`` of an error.
+        description: Telegram's ``description`` of an error.
+        seconds: How long a stall lasts.
+    """
+
+    kind: str = "error"
+    code: int = 500
+    description: str = "Internal Server Error"
+    seconds: float = 0.0
+
+
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
+"""What Telegram answers a long poll cut short by another poller with the same token."""
+
+
+@dataclass
 class FloodLimits:
     """Telegram's flood limits as the fake enforces them (sliding one-second windows)."""
 
@@ -334,11 +366,17 @@ class FakeTelegram:
         self.webhook_responses: list[int] = []
         self.blocked: set[int] = set()
         self.flood_429s = 0  # answers from the enforced limits, not the injected ones
+        self.flood_429s_by_limit: dict[str, int] = defaultdict(int)  # per_chat / overall
         self.delivered = 0  # messages sent successfully
         self.update_times: dict[int, float] = {}
         self.callback_answers: dict[str, dict] = {}
         self.inline_answers: dict[str, dict] = {}
         self._injected: dict[str, list[int]] = defaultdict(list)
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._timed_faults: list[tuple[float, frozenset[str] | None, Fault]] = []
+        self._pending_polls: dict[int, web.Request] = {}
+        self.faults_served: dict[tuple[str, str], int] = defaultdict(int)
+        self.dropped_polls = 0
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
@@ -500,6 +538,62 @@ class FakeTelegram:
         """Answer the next ``count`` calls of ``method`` with 429 ``retry_after``."""
         self._injected[method.lower()].extend([retry_after] * count)
 
+    def inject_error(
+        self,
+        method: str,
+        *,
+        code: int = 500,
+        description: str = "Internal Server Error",
+        count: int = 1,
+    ) -> None:
+        """Answer the next ``count`` calls of ``method`` with an error (``ok: false``)."""
+        self._faults[method.lower()].extend([Fault("error", code, description)] * count)
+
+    def inject_stall(self, method: str, seconds: float, *, count: int = 1) -> None:
+        """Hold the next ``count`` calls of ``method`` for ``seconds`` before handling them."""
+        self._faults[method.lower()].extend([Fault("stall", seconds=seconds)] * count)
+
+    def fail_for(
+        self,
+        seconds: float,
+        *,
+        methods: set[str] | None = None,
+        code: int = 500,
+        description: str = "Internal Server Error",
+    ) -> None:
+        """Answer every call (or every call of ``methods``) with an error for ``seconds``."""
+        names = frozenset(m.lower() for m in methods) if methods else None
+        fault = Fault("error", code, description)
+        self._timed_faults.append((time.monotonic() + seconds, names, fault))
+
+    def clear_faults(self) -> None:
+        """Forget every pending injected fault (not the injected 429s)."""
+        self._faults.clear()
+        self._timed_faults.clear()
+
+    def drop_polls(self) -> int:
+        """Cut the connection of every pending ``getUpdates`` without an answer.
+
+        Returns:
+            How many long polls were dropped.
+        """
+        dropped = 0
+        for request in list(self._pending_polls.values()):
+            if request.transport is not None:
+                request.transport.close()
+                dropped += 1
+        self.dropped_polls += dropped
+        return dropped
+
+    def _next_fault(self, method: str) -> Fault | None:
+        now = time.monotonic()
+        self._timed_faults = [f for f in self._timed_faults if f[0] > now]
+        for _, names, fault in self._timed_faults:
+            if names is None or method in names:
+                return fault
+        queue = self._faults.get(method)
+        return queue.popleft() if queue else None
+
     def chat(self, chat_id: int, *, from_bot: bool = True) -> list[SentMessage]:
         """The messages in a chat, in order (the bot's only by default)."""
         found = [m for (c, _), m in self.messages.items() if c == chat_id]
@@ -551,6 +645,19 @@ class FakeTelegram:
         except ApiError as exc:
             return self._error(exc)
         call = Call(method, params, time.monotonic())
+        fault = self._next_fault(method)
+        if fault is not None:
+            self.faults_served[(method, fault.kind)] += 1
+            if fault.kind == "stall":
+                # Cancelled here if the client gives up first (handler_cancellation).
+                await asyncio.sleep(fault.seconds)
+                call.at = time.monotonic()
+            else:
+                async with self._changed:
+                    self._changed.notify_all()
+                return self._error(ApiError(fault.code, fault.description))
+        if method == "getupdates":
+            self._pending_polls[id(request)] = request
         try:
             handler = getattr(self, f"api_{method}", None)
             if handler is None:
@@ -566,6 +673,8 @@ class FakeTelegram:
         except ApiError as exc:
             call.ok, call.error = False, exc.description
             response = self._error(exc)
+        finally:
+            self._pending_polls.pop(id(request), None)
         if method != "getupdates" or call.result:
             async with self._changed:
                 self.calls.append(call)
@@ -733,9 +842,11 @@ class FakeTelegram:
             while q and q[0] <= now - window:
                 q.popleft()
         if len(per_chat) >= self.limits.per_chat or len(overall) >= self.limits.overall:
-            oldest = per_chat[0] if len(per_chat) >= self.limits.per_chat else overall[0]
+            chat_full = len(per_chat) >= self.limits.per_chat
+            oldest = per_chat[0] if chat_full else overall[0]
             retry = max(1, math.ceil(oldest + window - now))
             self.flood_429s += 1
+            self.flood_429s_by_limit["per_chat" if chat_full else "overall"] += 1
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
         overall.append(now)
         per_chat.append(now)

@@ -96,3 +96,14 @@ def test_run_without_channels_explains_variables(argv: list[str]) -> None:
     )
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "BLUESKY_HANDLE" in done.stderr
+
+
+def test_chat_number_picks_a_choice_and_follow_ups_use_it() -> None:
+    done = _run("chat", stdin="grok\n2\nand on Android?\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("Which one do you mean?")
+    picked = out.split("\n  2. ", 1)[1].splitlines()[0]
+    first = out.index("\n" + picked + "\n")
+    second = out.index("\n" + picked + "\n", first + 1)
+    assert out.index("In the Android app") > second

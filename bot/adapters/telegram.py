@@ -15,6 +15,19 @@ buttons as callback data). What Telegram imposes lives here:
   per-chat pace it lacks for private chats;
 * a user who blocked the bot answers 403 ``Forbidden``: counted
   (``telegram.forbidden``) and dropped, never retried;
+* a request that fails on the way (5xx, dropped connection, timeout) is
+  retried a few times with backoff (:class:`FloodControl`): a reply is sent at
+  least once; a duplicate is possible only if Telegram delivered a message and
+  its answer was lost, which we prefer to a person getting no answer at all;
+* a long poll that fails is retried by PTB with backoff; a ``Conflict`` (another
+  process polling with the same token, which makes Telegram hand the same
+  updates to both) is tolerated for ``TELEGRAM_CONFLICT_TIMEOUT`` seconds (a
+  restart overlapping the old process), then the channel stops with a message
+  saying so instead of answering people twice;
+* one person flooding the bot is held to ``PRIVACYBOT_USER_RATE``
+  (:mod:`bot.ratelimit`): the check runs before the update queues behind that
+  person's chat, so a flood holds no slot the others need, and earns one
+  "slow down" message per window;
 * in groups the bot speaks only when mentioned, replied to or commanded;
 * one error handler logs the update id and the error, never the user's text,
   and keeps the bot alive; httpx logs at WARNING because the token is in every
@@ -27,7 +40,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -45,7 +58,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -65,6 +86,7 @@ from bot.errors import ConfigError
 from bot.kb.schema import SURFACES
 from bot.messages import IncomingMessage, Reply
 from bot.nlu.language import normalize_hint
+from bot.ratelimit import Verdict
 from bot.render.telegram_html import (
     CB_CHOOSE,
     CB_LANGUAGE,
@@ -117,6 +139,8 @@ class TelegramSettings:
         listen: ``TELEGRAM_LISTEN``, the address the webhook server binds.
         port: ``TELEGRAM_PORT``, its port.
         poll_timeout: ``TELEGRAM_POLL_TIMEOUT``, seconds of one long poll.
+        conflict_timeout: ``TELEGRAM_CONFLICT_TIMEOUT``, seconds of repeated
+            ``Conflict`` answers (another poller) before the channel stops.
     """
 
     token: Secret
@@ -127,6 +151,7 @@ class TelegramSettings:
     listen: str = "127.0.0.1"
     port: int = 8443
     poll_timeout: int = 10
+    conflict_timeout: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TelegramSettings:
@@ -161,6 +186,11 @@ class TelegramSettings:
         timeout_raw = (env.get("TELEGRAM_POLL_TIMEOUT") or "10").strip()
         if not timeout_raw.isdigit():
             raise ConfigError(f"TELEGRAM_POLL_TIMEOUT must be whole seconds, got {timeout_raw!r}")
+        conflict_raw = (env.get("TELEGRAM_CONFLICT_TIMEOUT") or "60").strip()
+        if not conflict_raw.isdigit():
+            raise ConfigError(
+                f"TELEGRAM_CONFLICT_TIMEOUT must be whole seconds, got {conflict_raw!r}"
+            )
         webhook_url = (env.get("TELEGRAM_WEBHOOK_URL") or "").strip() or None
         secret = (env.get("TELEGRAM_WEBHOOK_SECRET") or "").strip() or None
         if mode == "webhook":
@@ -186,6 +216,7 @@ class TelegramSettings:
             listen=(env.get("TELEGRAM_LISTEN") or "127.0.0.1").strip(),
             port=int(port_raw),
             poll_timeout=int(timeout_raw),
+            conflict_timeout=int(conflict_raw),
         )
 
 
@@ -218,22 +249,35 @@ class FloodControl(AIORateLimiter):
     spread evenly (one request every ``1/overall_rate`` s) rather than in bursts of
     30, and kept below 30/s to absorb delays between pacing and arrival.
 
+    A request that fails on the way (a 5xx answer, a dropped connection, a
+    timeout: PTB's ``NetworkError`` except ``BadRequest``) is sent again after
+    ``0.5, 1, 2, 4...`` s, at most ``network_retries`` times, paced like any other.
+
     Args:
         overall_rate: Requests per second for the whole bot.
         chat_interval: Seconds between two messages to the same chat.
         max_retries: Retries of a request answered with 429.
+        network_retries: Retries of a request that failed on the way.
     """
 
     MESSAGE_ENDPOINTS = frozenset({"sendMessage"})
+    RETRY_START = 0.5
+    RETRY_MAX = 8.0
 
     def __init__(
-        self, *, overall_rate: float = 25.0, chat_interval: float = 1.05, max_retries: int = 3
+        self,
+        *,
+        overall_rate: float = 25.0,
+        chat_interval: float = 1.05,
+        max_retries: int = 5,
+        network_retries: int = 5,
     ) -> None:
         super().__init__(
             overall_max_rate=1,
             overall_time_period=1 / overall_rate,
             max_retries=max_retries,
         )
+        self._network_retries = network_retries
         self._chat_interval = chat_interval
         self._chat_locks: dict[str, asyncio.Lock] = {}
         self._chat_done: dict[str, float] = {}
@@ -247,6 +291,38 @@ class FloodControl(AIORateLimiter):
                 self._chat_done.pop(key, None)
                 self._chat_locks.pop(key, None)
 
+    async def _with_retries(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        delay = self.RETRY_START
+        for attempt in range(self._network_retries + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt == self._network_retries:
+                    raise
+                metrics.record_error("telegram", "network")
+                log.warning(
+                    "telegram: %s failed on the way (%s); retry %d in %.1f s",
+                    endpoint,
+                    type(exc).__name__,
+                    attempt + 1,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.RETRY_MAX)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def process_request(  # type: ignore[override]
         self,
         callback: Any,
@@ -259,9 +335,7 @@ class FloodControl(AIORateLimiter):
         callback = _counting_retry_after(callback)
         chat_id = data.get("chat_id")
         if chat_id is None or endpoint not in self.MESSAGE_ENDPOINTS:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+            return await self._with_retries(callback, args, kwargs, endpoint, data, rate_limit_args)
         key = str(chat_id)
         loop = asyncio.get_running_loop()
         lock = self._chat_locks.setdefault(key, asyncio.Lock())
@@ -270,7 +344,7 @@ class FloodControl(AIORateLimiter):
             if wait > 0:
                 await asyncio.sleep(wait)
             try:
-                return await super().process_request(
+                return await self._with_retries(
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
             finally:
@@ -298,12 +372,24 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     So ``/lang fr`` followed by a question is answered in French even though a
     thousand other people are being answered at the same time.
+
+    Args:
+        max_concurrent_updates: Updates processed (or waiting for their chat) at once.
+        gate: Called with each update *before* it waits for its chat; False
+            drops the update. The per-person rate limit lives there, so a flood
+            from one chat cannot fill the slots everyone shares.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        *,
+        gate: Callable[[object], Awaitable[bool]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._gate = gate
 
     @staticmethod
     def _key(update: object) -> int | None:
@@ -314,6 +400,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return update.effective_user.id if update.effective_user else None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self._gate is not None and not await self._gate(update):
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
+            return
         key = self._key(update)
         if key is None:
             await coroutine
@@ -362,6 +453,9 @@ class TelegramChannel:
         self.core = core
         self.settings = settings
         self._layouts: dict[tuple[str, str, str], bool] = {}
+        self._conflict_first: float | None = None
+        self._conflict_last = 0.0
+        self._conflicted = asyncio.Event()
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
     # wiring ---------------------------------------------------------------------
@@ -375,7 +469,7 @@ class TelegramChannel:
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .rate_limiter(FloodControl())
-            .concurrent_updates(PerChatUpdateProcessor(256))
+            .concurrent_updates(PerChatUpdateProcessor(256, gate=self._gate))
             .connection_pool_size(64)
             .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW))
         )
@@ -403,9 +497,12 @@ class TelegramChannel:
         """Serve until ``stop`` is set, then finish in-flight replies and return.
 
         Raises:
-            ConfigError: If Telegram rejects the token (not worth restarting).
+            ConfigError: If Telegram rejects the token, or another process keeps
+                polling with it (not worth restarting).
             TelegramError: On other start-up failures; the runner restarts us.
         """
+        self._conflict_first = None
+        self._conflicted.clear()
         app = self.build_application()
         try:
             await app.initialize()
@@ -427,10 +524,24 @@ class TelegramChannel:
                 )
             else:
                 await app.updater.start_polling(
-                    timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                    timeout=self.settings.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    error_callback=self._on_poll_error,
                 )
             log.info("telegram: serving as @%s (%s)", app.bot.username, self.settings.mode)
-            await stop.wait()
+            stopping = asyncio.ensure_future(stop.wait())
+            conflicted = asyncio.ensure_future(self._conflicted.wait())
+            try:
+                await asyncio.wait({stopping, conflicted}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                conflicted.cancel()
+            if self._conflicted.is_set() and not stop.is_set():
+                raise ConfigError(
+                    "another process is polling Telegram with this bot token (409 Conflict "
+                    f"for {self.settings.conflict_timeout} s): stop the other instance, or "
+                    "give each its own bot token, then start again"
+                )
             log.info("telegram: stopping")
         finally:
             if app.updater is not None and app.updater.running:
@@ -458,16 +569,91 @@ class TelegramChannel:
             except TelegramError as exc:
                 log.warning("telegram: could not set commands/description (%s): %s", language, exc)
 
+    def _on_poll_error(self, error: TelegramError) -> None:
+        """PTB's polling loop failed once and will retry with backoff: log it, watch Conflicts.
+
+        A ``Conflict`` means another process polls with the same token. One that
+        stops within ``conflict_timeout`` seconds (a restart overlapping the old
+        process) is waited out; Conflicts that go on longer stop the channel
+        (see :meth:`run`), since two pollers may each answer the same update.
+        """
+        if not isinstance(error, Conflict):
+            self._conflict_first = None
+            log.warning("telegram: polling failed (%s: %s); retrying", type(error).__name__, error)
+            return
+        now = asyncio.get_running_loop().time()
+        limit = self.settings.conflict_timeout
+        if self._conflict_first is None or now - self._conflict_last > limit:
+            self._conflict_first = now
+        self._conflict_last = now
+        lasted = now - self._conflict_first
+        log.warning(
+            "telegram: another process is polling with this token (409 Conflict for %.0f s); "
+            "stopping after %d s of it",
+            lasted,
+            limit,
+        )
+        if lasted >= limit:
+            self._conflicted.set()
+
+    async def _gate(self, update: object) -> bool:
+        """The per-person rate limit, checked before an update waits for its chat.
+
+        Counts new private messages, messages addressed to the bot in groups and
+        button presses. Over the limit, the person gets one "slow down" (a
+        message, or a notice on the button) and the rest is dropped unanswered.
+
+        Returns:
+            Whether to process the update.
+        """
+        if not isinstance(update, Update) or self.core.limiter is None:
+            return True
+        user, query, message = update.effective_user, update.callback_query, update.message
+        if user is None or (query is None and (message is None or not message.text)):
+            return True
+        try:
+            if message is not None and message.chat.type != ChatType.PRIVATE:
+                bot = message.get_bot()
+                command = (message.text or "").startswith("/")
+                if not command and self.addressed_text(message, bot.id, bot.username) is None:
+                    return True
+            verdict = self.core.admit(CHANNEL, str(user.id))
+        except Exception:  # the limit must never cost a person their answer
+            log.exception("telegram: update %s: rate limit check failed", update.update_id)
+            return True
+        if verdict is Verdict.ALLOW:
+            return True
+        if verdict is Verdict.WARN:
+            try:
+                notice = text(await self._language(user), "rate.slow_down")
+                if query is not None:
+                    await query.answer(notice)
+                elif message is not None:
+                    await self._send(message, render_text(notice))
+            except TelegramError as exc:
+                log.info("telegram: update %s: slow-down notice failed: %s", update.update_id, exc)
+        return False
+
     # helpers --------------------------------------------------------------------
 
     async def _language(self, user: Any) -> str:
         """The user's chosen or last language, else their app's, else English."""
         if user is None:
             return "en"
-        state = await self.core.store.get_user(CHANNEL, str(user.id))
+        state = await self._state(user)
         if state and state.language:
             return state.language
         return normalize_hint(user.language_code) or "en"
+
+    async def _state(self, user: Any) -> UserState | None:
+        """The person's stored state; None if there is none or the store fails (logged)."""
+        if user is None:
+            return None
+        try:
+            return await self.core.store.get_user(CHANNEL, str(user.id))
+        except Exception as exc:
+            log.warning("telegram: could not read a person's state: %s", type(exc).__name__)
+            return None
 
     async def _send(
         self,
@@ -520,7 +706,7 @@ class TelegramChannel:
         )
 
     async def _answer(self, message: Message, user: Any, question: str) -> None:
-        state = await self.core.store.get_user(CHANNEL, str(user.id)) if user else None
+        state = await self._state(user)
         hint = (state.language if state else None) or (user.language_code if user else None)
         reply = await self.core.handle(
             IncomingMessage(
@@ -754,10 +940,12 @@ class TelegramChannel:
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
         if isinstance(error, Forbidden):
-            await self.core.store.increment("telegram.forbidden")
+            with contextlib.suppress(Exception):  # a failing store must not hide the error
+                await self.core.store.increment("telegram.forbidden")
             log.info("telegram: update %s: the user blocked the bot; reply dropped", update_id)
             return
-        await self.core.store.increment("telegram.errors")
+        with contextlib.suppress(Exception):
+            await self.core.store.increment("telegram.errors")
         metrics.record_error("telegram")
         log.error(
             "telegram: update %s failed: %s",

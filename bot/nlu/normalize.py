@@ -55,6 +55,9 @@ _PHRASES = [
     (re.compile(r"\bsign\s*-?\s*out\b|\blog\s*-?\s*out\b"), " logout "),
 ]
 _TOKEN = re.compile(r"[a-z0-9]+")
+# Runs of whitespace are folded to one space before the phrase rules: their
+# ``\s*-?\s*`` would otherwise backtrack quadratically over a long run of spaces.
+_SPACES = re.compile(r"\s+")
 
 SYNONYMS: dict[str, str] = {
     # X is still called Twitter by most people.
@@ -133,6 +136,7 @@ def clean(text: str) -> str:
     text = _MENTION.sub(" ", text)
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _SPACES.sub(" ", text)
     for pattern, replacement in _PHRASES:
         text = pattern.sub(replacement, text)
     return " ".join(_TOKEN.findall(text))

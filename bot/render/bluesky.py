@@ -400,4 +400,6 @@ def render_bluesky(
         last = posts[-1]
         if grapheme_len(last.text) + 2 <= max_graphemes:
             posts[-1] = Post(last.text + " …", last.facets)
-    return posts[:max_posts] or [Post(reply.title or "…")]
+    if not posts:  # nothing readable in the short answer: the title, within the limits
+        posts = split_posts([_paragraph(reply.title)], max_graphemes=max_graphemes)[:1]
+    return posts[:max_posts] or [Post("…")]

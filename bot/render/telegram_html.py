@@ -69,6 +69,16 @@ class Callback:
     surface: str | None = None
 
 
+# A lone surrogate (a JSON "\ud800" escape decodes to one) cannot be encoded,
+# so it would crash the length count and the request: it is shown as U+FFFD.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Replace lone surrogates, which no UTF encoding accepts, with U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit Telegram measures texts in."""
     return len(text.encode("utf-16-le")) // 2
@@ -79,11 +89,11 @@ def utf16_len(text: str) -> int:
 
 def render_span(span: Span) -> str:
     """Render one span as Telegram HTML, escaping its text and link."""
-    body = html.escape(span.text, quote=False)
+    body = html.escape(scrub(span.text), quote=False)
     if span.style:
         body = f"<{span.style}>{body}</{span.style}>"
     if span.href:
-        body = f'<a href="{html.escape(span.href, quote=True)}">{body}</a>'
+        body = f'<a href="{html.escape(scrub(span.href), quote=True)}">{body}</a>'
     return body
 
 
@@ -410,7 +420,7 @@ def _button(
     label: str, kind: str, language: str, topic: str = "", surface: str = ""
 ) -> Button | None:
     data = encode_callback(kind, language, topic, surface)
-    return Button(label, data) if data else None
+    return Button(scrub(label), data) if data else None
 
 
 def reply_keyboard(reply: Reply) -> list[list[Button]]:

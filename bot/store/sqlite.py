@@ -146,6 +146,16 @@ class SQLiteStore:
             _create_private(self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 5000")
+            # Read-only check before anything writes: a damaged file must stop the
+            # start-up with a clear error, not be switched to WAL and fail later.
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                conn.close()
+                found = "; ".join(problems).replace("\n", "; ")[:300]
+                raise sqlite3.DatabaseError(
+                    f"the file is damaged ({found}); restore a backup or move it aside, "
+                    "the bot left it untouched"
+                )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn)
@@ -157,7 +167,13 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             self._executor.shutdown(wait=False)
             self._executor = None
-            raise ConfigError(f"PRIVACYBOT_DB: cannot open {self.path}: {exc}") from exc
+            reason = str(exc)
+            if "locked" in reason:  # busy_timeout ran out
+                reason = (
+                    "it is locked by another process (waited 5 s); stop the other program "
+                    "using it (another privacybot, an sqlite3 shell) and start again"
+                )
+            raise ConfigError(f"PRIVACYBOT_DB: cannot open {self.path}: {reason}") from exc
 
     async def close(self) -> None:
         """Close the connection and stop the worker thread."""
