@@ -53,7 +53,13 @@ from atproto_client.exceptions import (
 from atproto_client.request import AsyncRequest
 
 from bot import metrics
-from bot.adapters.bluesky_limits import CREATE_POINTS, Gate, RequestLog, WriteBudget
+from bot.adapters.bluesky_limits import (
+    CREATE_POINTS,
+    REQUESTS_CAP_5_MIN,
+    Gate,
+    RequestLog,
+    WriteBudget,
+)
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.messages import IncomingMessage
@@ -117,6 +123,8 @@ class BlueskySettings:
         timeout: HTTP timeout per request, in seconds.
         writes_per_hour: Write points budget per hour (Bluesky: 5,000).
         writes_per_day: Write points budget per day (Bluesky: 35,000).
+        requests_per_5min: Requests we allow ourselves per 5 minutes (Bluesky:
+            3,000 per IP; we keep 10% for other clients).
         backfill_hours: On the very first start, answer mentions this recent.
         max_posts: Longest reply thread.
     """
@@ -128,6 +136,7 @@ class BlueskySettings:
     timeout: float = 15.0
     writes_per_hour: int = 5000
     writes_per_day: int = 35000
+    requests_per_5min: int = REQUESTS_CAP_5_MIN
     backfill_hours: float = 24.0
     max_posts: int = MAX_POSTS
 
@@ -169,6 +178,9 @@ class BlueskySettings:
             timeout=_float(env, "BLUESKY_TIMEOUT", 15.0, 0.1),
             writes_per_hour=int(_float(env, "BLUESKY_WRITES_PER_HOUR", 5000, CREATE_POINTS)),
             writes_per_day=int(_float(env, "BLUESKY_WRITES_PER_DAY", 35000, CREATE_POINTS)),
+            requests_per_5min=int(
+                _float(env, "BLUESKY_REQUESTS_PER_5_MIN", REQUESTS_CAP_5_MIN, 10)
+            ),
             backfill_hours=_float(env, "BLUESKY_BACKFILL_HOURS", 24.0, 0.0),
             max_posts=int(_float(env, "BLUESKY_MAX_POSTS", MAX_POSTS, 1)),
         )
@@ -308,6 +320,7 @@ class BlueskyChannel:
         self._password_logins: list[float] = []
         self._last_stats = 0.0
         self._budget_warned = 0.0
+        self._cap_warned = 0.0
         self.answered = 0
 
     # ----------------------------------------------------------------- client & session
@@ -422,6 +435,16 @@ class BlueskyChannel:
 
     async def _with_gate(self, call: Callable[[], Awaitable[T]]) -> T:
         """Wait for the gate, make one call and classify its failure."""
+        slot = self.requests.wait_for_slot(self.settings.requests_per_5min)
+        if slot > 0:
+            if self.gate.remaining() <= 0 and self._clock() - self._cap_warned > 60:
+                self._cap_warned = self._clock()
+                log.warning(
+                    "bluesky: %d requests in 5 minutes; holding %.1fs",
+                    self.settings.requests_per_5min,
+                    slot,
+                )
+            self.gate.block_until(self._clock() + slot)
         wait = self.gate.remaining()
         if wait > 0:
             raise _Retry(f"rate-limit hold for {wait:.1f}s")
@@ -636,14 +659,20 @@ class BlueskyChannel:
     async def drain(self, stop: asyncio.Event) -> None:
         """Answer queued posts, oldest first, while the budget and limits allow.
 
-        Up to :data:`CONCURRENCY` of the oldest posts are answered at a time
-        (each is a thread read and one or a few writes, mostly waiting on the
-        network); write points are reserved before posting, so the budget holds.
+        Up to :data:`CONCURRENCY` of the oldest posts are prepared at a time
+        (thread read and answer, mostly waiting on the network); then each, in
+        queue order, reserves its write points and posts, so replies are created
+        oldest first and the budget holds. Once one is refused for budget, the
+        newer ones wait too.
         """
         while self._queue and not stop.is_set():
             batch = self._queue[:CONCURRENCY]
+            turns = [asyncio.Event() for _ in batch]
+            turns[0].set()
+            spent: list[bool] = []
             results = await asyncio.gather(
-                *(self._answer(item) for item in batch), return_exceptions=True
+                *(self._answer_in_turn(item, i, turns, spent) for i, item in enumerate(batch)),
+                return_exceptions=True,
             )
             finished = {
                 item.notification.uri for item, ok in zip(batch, results, strict=True) if ok is True
@@ -658,8 +687,25 @@ class BlueskyChannel:
             if len(finished) < len(batch):
                 return  # budget spent: keep the queue for later
 
-    async def _answer(self, item: _Pending) -> bool:
-        """Answer one post. Returns False when the write budget says wait."""
+    async def _answer_in_turn(
+        self, item: _Pending, index: int, turns: list[asyncio.Event], spent: list[bool]
+    ) -> bool:
+        try:
+            return await self._answer(item, turns[index], spent)
+        finally:
+            if index + 1 < len(turns):
+                turns[index + 1].set()  # the next post may go, whatever happened to this one
+
+    async def _answer(
+        self, item: _Pending, turn: asyncio.Event | None = None, spent: list[bool] | None = None
+    ) -> bool:
+        """Answer one post. Returns False when the write budget says wait.
+
+        Args:
+            item: The queued post.
+            turn: Set when the older posts of the batch have posted (or given up).
+            spent: Shared by a batch; non-empty once an older post met a spent budget.
+        """
         n = item.notification
         uri = n.uri
         if await self.store.is_answered(uri):
@@ -686,9 +732,15 @@ class BlueskyChannel:
                 return True
             item.posts = render_bluesky(answer.reply, max_posts=self.settings.max_posts)
             item.language = answer.reply.language
+        if turn is not None:
+            await turn.wait()
+        if spent:
+            return False  # an older post is waiting for the budget: stay behind it
         points = CREATE_POINTS * len(item.posts)
         wait = self.budget.wait_for(points)
         if wait > 0:
+            if spent is not None:
+                spent.append(True)
             blocked_until = self._clock() + wait
             if abs(blocked_until - self._budget_warned) < 60:
                 return False  # already said so

@@ -11,7 +11,9 @@ headers and answers 429 past a limit.
 * :class:`Gate` is the earliest time the next request may go out: after a 429
   (until ``ratelimit-reset``), when a header says nothing remains, or during
   exponential backoff with jitter after a 5xx or a network error.
-* :class:`RequestLog` counts requests over 5 minutes for the stats line.
+* :class:`RequestLog` counts requests over 5 minutes, for the stats line and to
+  hold requests before the 3,000 per 5 minutes are used up: the server only says
+  so with a 429 once they are (a 2,000-mention burst needs two requests a reply).
 
 Time is injectable (``clock`` returns epoch seconds) so tests need no sleeping.
 """
@@ -29,6 +31,8 @@ UPDATE_POINTS = 2
 HOUR_POINTS = 5000
 DAY_POINTS = 35000
 REQUESTS_PER_5_MIN = 3000
+REQUESTS_CAP_5_MIN = 2700
+"""Our own cap: 90% of Bluesky's, leaving room for other clients on the same IP."""
 
 Clock = Callable[[], float]
 
@@ -250,6 +254,15 @@ class RequestLog:
     def _trim(self, now: float) -> None:
         while self._times and self._times[0] <= now - self._window:
             self._times.popleft()
+
+    def wait_for_slot(self, limit: int) -> float:
+        """Seconds until one more request keeps the window under ``limit`` (0: now)."""
+        now = self._clock()
+        self._trim(now)
+        if len(self._times) < limit:
+            return 0.0
+        # The (n - limit + 1) oldest must leave the window first.
+        return max(0.0, self._times[len(self._times) - limit] + self._window - now)
 
     def last_window(self) -> int:
         """Requests in the last 5 minutes."""
