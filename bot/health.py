@@ -4,10 +4,10 @@ Listens on ``PRIVACYBOT_HEALTH_HOST:PRIVACYBOT_HEALTH_PORT`` (127.0.0.1:8089 by
 default; ``PRIVACYBOT_HEALTH_PORT=off`` disables it):
 
 * ``GET /healthz``: JSON with ``status`` (``ok``, ``degraded`` when some channel
-  is restarting, ``starting``, ``down``), each channel's state, restarts and
-  last error, and the knowledge base version. 200 unless no channel is up
-  (``down``: 503), so a container health check fails only when the bot is
-  useless.
+  is restarting or reconnecting to its server, ``starting``, ``down``), each
+  channel's state, restarts and last error, and the knowledge base version. 200
+  unless no channel is up (``down``: 503), so a container health check fails
+  only when the bot is useless.
 * ``GET /metrics``: Prometheus text (see :mod:`bot.metrics`).
 * ``POST /admin/reload``: reload the knowledge base, as SIGHUP does; used by
   ``privacybot kb reload``. Accepted only from a loopback address, whatever the

@@ -6,7 +6,11 @@ Adapters call three functions and nothing else:
   log line per answered message: channel, topic, confidence, language, latency,
   never the text);
 * :func:`record_rate_limited` when the platform answered 429 / RetryAfter;
-* :func:`record_error` when handling one update failed.
+* :func:`record_error` when handling one update failed;
+* :func:`set_channel_reachable` when its server stops or starts answering:
+  both adapters retry a lost server inside ``run()`` (the runner never sees a
+  failure), so only they can tell ``/healthz`` that the channel, though
+  running, is ``reconnecting``.
 
 The runner keeps :func:`set_channel_state` up to date. Everything lives in a
 module-level :class:`Metrics` (``bot.metrics.METRICS``); tests build their own
@@ -29,7 +33,7 @@ log = logging.getLogger("bot.answers")
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Upper bounds (seconds) of the answer latency histogram."""
 
-CHANNEL_STATES = ("starting", "running", "restarting", "failed", "stopped")
+CHANNEL_STATES = ("starting", "running", "reconnecting", "restarting", "failed", "stopped")
 
 
 @dataclass(slots=True)
@@ -179,6 +183,30 @@ class Metrics:
             status.state = state
             status.since = dt.datetime.now(dt.UTC)
 
+    def set_channel_reachable(
+        self, channel: str, reachable: bool, *, error: str | None = None
+    ) -> None:
+        """Switch a running channel between ``running`` and ``reconnecting``.
+
+        Only those two states change: what the runner recorded (``starting``,
+        ``restarting``, ``failed``, ``stopped``) wins over what the adapter sees.
+
+        Args:
+            channel: The channel.
+            reachable: Whether its server answered the last request.
+            error: Why it did not (type and short message, no secrets).
+        """
+        state = "running" if reachable else "reconnecting"
+        with self._lock:
+            status = self.channels.get(channel)
+            if status is None or status.state not in ("running", "reconnecting"):
+                return
+            if error is not None:
+                status.last_error = error
+            if status.state != state:
+                status.state = state
+                status.since = dt.datetime.now(dt.UTC)
+
     def set_knowledge(self, version: str, topics: int) -> None:
         """Record the knowledge base in use."""
         with self._lock:
@@ -327,3 +355,8 @@ def record_error(channel: str, kind: str = "update") -> None:
 def set_channel_state(channel: str, state: str, *, error: str | None = None) -> None:
     """Record a channel's state (see :meth:`Metrics.set_channel_state`)."""
     METRICS.set_channel_state(channel, state, error=error)
+
+
+def set_channel_reachable(channel: str, reachable: bool, *, error: str | None = None) -> None:
+    """Report whether a channel's server answers (see :meth:`Metrics.set_channel_reachable`)."""
+    METRICS.set_channel_reachable(channel, reachable, error=error)

@@ -241,7 +241,11 @@ class FakeXrpc:
     """A tiny PDS: sessions, notifications, threads and post creation.
 
     ``faults[nsid]`` is a list of scripted failures consumed one per call:
-    ``("429", reset_epoch)``, ``("500",)``, ``("sleep", seconds)``.
+    ``("429", reset_epoch)``, ``("500",)``, ``("sleep", seconds)``, and
+    ``("500-after",)``: the call is carried out, then answered with a 500 (the
+    answer is lost, the record exists). With ``appview_behind`` set, threads do
+    not show the bot's replies yet (the AppView has not indexed them); its
+    repository (``listRecords``) does.
     """
 
     def __init__(self, handle: str = "privacybot.test", password: str = "app-pass-1234") -> None:
@@ -256,6 +260,7 @@ class FakeXrpc:
         self.calls: list[tuple[float, str]] = []
         self.faults: dict[str, list[tuple[Any, ...]]] = {}
         self.headers: dict[str, str] = {}
+        self.appview_behind = False
         self.url = ""
         self._runner: Any = None
         self._seq = 0
@@ -337,8 +342,8 @@ class FakeXrpc:
         nsid = request.match_info["nsid"]
         self.calls.append((time.time(), nsid))
         script = self.faults.get(nsid)
-        if script:
-            fault = script.pop(0)
+        fault: tuple[Any, ...] = script.pop(0) if script else ()
+        if fault:
             if fault[0] == "429":
                 return web.json_response(
                     {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
@@ -367,7 +372,12 @@ class FakeXrpc:
                     {"error": "ExpiredToken", "message": "Token has expired"}, status=400
                 )
         body = await request.json() if request.method == "POST" and request.can_read_body else {}
-        return web.json_response(await handler(request, body), headers=self.headers)
+        result = await handler(request, body)
+        if fault and fault[0] == "500-after":
+            return web.json_response(
+                {"error": "InternalServerError", "message": "Internal Server Error"}, status=500
+            )
+        return web.json_response(result, headers=self.headers)
 
     def revoke_all(self) -> None:
         """Invalidate every issued token (as after a password change)."""
@@ -430,7 +440,7 @@ class FakeXrpc:
             )
         replies = [
             {"$type": "app.bsky.feed.defs#threadViewPost", "post": self.posts[r["uri"]]}
-            for r in self.replies_to(uri)
+            for r in ([] if self.appview_behind else self.replies_to(uri))
         ]
         view = {**post, "indexedAt": post["record"]["createdAt"], "viewer": {}}
         return {
@@ -440,6 +450,25 @@ class FakeXrpc:
                 "replies": replies,
             }
         }
+
+    async def _com_atproto_repo_listRecords(self, request: Any, body: dict[str, Any]) -> Any:
+        """The bot's posts, newest first (rkeys sort by creation), as a PDS lists them."""
+        if request.query.get("repo") != self.did or (
+            request.query.get("collection") != "app.bsky.feed.post"
+        ):
+            return {"records": []}
+        limit = int(request.query.get("limit", "50"))
+        mine = [entry for _, entry in reversed(self.created)]
+        before = request.query.get("cursor")
+        if before:
+            mine = [e for e in mine if e["uri"].rsplit("/", 1)[1] < before]
+        page = mine[:limit]
+        out: dict[str, Any] = {
+            "records": [{"uri": e["uri"], "cid": e["cid"], "value": e["record"]} for e in page]
+        }
+        if len(mine) > limit:
+            out["cursor"] = page[-1]["uri"].rsplit("/", 1)[1]
+        return out
 
     async def _com_atproto_repo_createRecord(self, request: Any, body: dict[str, Any]) -> Any:
         self._seq += 1

@@ -392,15 +392,21 @@ class FakeTelegram:
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self) -> FakeTelegram:
-        """Listen on 127.0.0.1 on a free port; :attr:`url` is the API base URL."""
+    async def start(self, *, port: int = 0) -> FakeTelegram:
+        """Listen on 127.0.0.1; :attr:`url` is the API base URL.
+
+        Args:
+            port: The port; a free one when 0. Pass the old port to bring a
+                stopped server back where the bot expects it, with its updates.
+        """
+        self._closing.clear()
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
@@ -415,10 +421,13 @@ class FakeTelegram:
             self._webhook_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
+            self._webhook_task = None
         if self._session:
             await self._session.close()
+            self._session = None
         if self._runner:
             await self._runner.cleanup()
+            self._runner = None
 
     async def __aenter__(self) -> FakeTelegram:
         return await self.start()

@@ -191,6 +191,54 @@ async def test_timeouts_are_retried_without_duplicates(core: Core, fake: FakeXrp
     assert len(fake.replies_to(uri)) == 1
 
 
+async def test_reply_created_but_answer_lost_is_found_in_own_repo(
+    core: Core, fake: FakeXrpc
+) -> None:
+    """createRecord succeeds but its answer is lost (500 after the write); the
+    AppView has not indexed the reply: the bot finds it in its repository."""
+    fake.appview_behind = True
+    fake.faults["com.atproto.repo.createRecord"] = [("500-after",)]
+    uri = fake.add_mention("how do I stop Grok training?")
+    later = fake.add_mention("turn off personalisation and data sharing")
+    async with Running(_channel(core, fake)):
+        await _until(lambda: len(fake.replies_to(later)) == 1)
+        await _until(lambda: fake.count("com.atproto.repo.listRecords") >= 2)
+        await asyncio.sleep(0.5)
+    assert len(fake.replies_to(uri)) == 1
+    assert len(fake.replies_to(later)) == 1
+    assert await core.store.is_answered(uri)
+    # One read at start-up, one after the lost answer; none per ordinary reply.
+    assert fake.count("com.atproto.repo.listRecords") == 2
+
+
+async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: FakeXrpc) -> None:
+    uri = fake.add_mention("how do I stop Grok training?")
+    async with Running(_channel(core, fake)):
+        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    # A crash lost the record of the answer; the AppView has not indexed the reply.
+    fresh = Core(core.kb, MemoryStore())
+    await fresh.store.set_value(WATERMARK_KEY, await core.store.get_value(WATERMARK_KEY))
+    fake.appview_behind = True
+    second = fake.add_mention("turn off personalisation and data sharing")
+    async with Running(_channel(fresh, fake)):
+        await _until(lambda: len(fake.replies_to(second)) == 1)
+        await asyncio.sleep(0.3)
+    assert len(fake.replies_to(uri)) == 1
+    assert await fresh.store.is_answered(uri)
+
+
+async def test_request_count_survives_a_restart(core: Core, fake: FakeXrpc) -> None:
+    uri = fake.add_mention("how do I stop Grok training?")
+    async with Running(_channel(core, fake)) as first:
+        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    made = first.requests.last_window()
+    assert made >= 4  # login, profile, own posts, notifications, thread, post...
+    second = _channel(core, fake)
+    async with Running(second):
+        await _until(lambda: second.requests.total >= 1)
+    assert second.requests.last_window() >= made + second.requests.total
+
+
 async def test_expired_stored_session_logs_in_once(core: Core, fake: FakeXrpc) -> None:
     # A session string from an earlier run whose tokens the server revoked.
     first = _channel(core, fake)

@@ -70,3 +70,23 @@ def test_request_log_counts_a_sliding_five_minutes() -> None:
     clock.now += 301
     requests.add()
     assert requests.last_window() == 1 and requests.peak == 5 and requests.total == 6
+
+
+def test_request_log_persists_its_window_across_restarts() -> None:
+    clock = Clock()
+    log = RequestLog(clock=clock)
+    for _ in range(5):
+        log.add()
+    clock.now += 200
+    for _ in range(3):
+        log.add()
+    saved = log.dumps()
+    restarted = RequestLog(clock=clock)
+    restarted.loads(saved)
+    assert restarted.last_window() == 8
+    assert restarted.wait_for_slot(8) > 0  # the cap holds after a restart
+    clock.now += 101  # the first five leave the window (counted at the end of their second)
+    assert restarted.last_window() == 3
+    restarted.loads("not json")
+    restarted.loads(None)
+    assert restarted.last_window() == 3

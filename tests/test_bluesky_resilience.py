@@ -9,6 +9,11 @@ created a reply and before the bot could record it. What the stack cannot
 produce on demand (a revoked refresh token, hours of write budget) runs against
 the fake XRPC server of ``tests/bluesky_fixtures.py`` with the real SDK.
 
+The same crash with the AppView held back (:class:`AppViewIndexingHeld`: its
+``post`` table locked in PostgreSQL, so it cannot index the reply while it still
+serves reads) shows that the bot finds its reply in its own repository on the
+PDS, not in the thread; replies are counted there too, with ``listRecords``.
+
 Already covered elsewhere, not repeated here: an expired/revoked stored session
 and a session dying mid-run (``test_bluesky_faults.py``), a SIGKILL mid-batch
 with a reply posted before the crash (``test_bluesky_e2e.py``).
@@ -27,6 +32,7 @@ import secrets
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +43,7 @@ from typing import Any
 import pytest
 from bluesky_fixtures import (
     REPO,
+    STACK_ENV,
     BotProcess,
     FakeXrpc,
     bot_env,
@@ -165,6 +172,82 @@ class PdsProxy:
             kill(sent)  # the reply exists on the PDS; the bot never hears of it
             raise web.HTTPBadGateway()
         return web.Response(status=status, body=data, headers=out_headers)
+
+
+class AppViewIndexingHeld:
+    """Hold the real AppView's indexing of posts, while it keeps serving reads.
+
+    An ``EXCLUSIVE`` lock on the AppView's ``post`` table in PostgreSQL (held by a
+    ``psql`` session of this test) blocks the indexer's inserts but not the
+    ``SELECT`` of ``getPostThread``: the AppView keeps answering, without the posts
+    written since. :meth:`release` rolls back and indexing resumes.
+    """
+
+    def __init__(self, schema: str = "appview_realstack", database: str = "bsky_dev") -> None:
+        import glob
+
+        psql = shutil.which("psql") or next(
+            iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)), None
+        )
+        assert psql, "psql not found (the local stack installs PostgreSQL)"
+        self.psql = psql
+        self.table = f"{schema}.post"
+        self.database = database
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> AppViewIndexingHeld:
+        port = STACK_ENV["BSKY_PG_PORT"]
+        args = [self.psql, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"]
+        args += ["-p", port, "-U", "postgres", "-d", self.database]
+        self.proc = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"BEGIN; LOCK TABLE {self.table} IN EXCLUSIVE MODE; SELECT 'held';\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline().strip()
+        assert line == "held", f"could not lock {self.table}: {line!r}"
+        return self
+
+    def release(self) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("ROLLBACK;\n")
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def own_replies(client: Any, did: str) -> dict[str, int]:
+    """Replies per parent URI among ``did``'s posts, read from its repository on the PDS
+    (``com.atproto.repo.listRecords``: the truth, with no AppView lag)."""
+    counts: dict[str, int] = {}
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"repo": did, "collection": "app.bsky.feed.post", "limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.com.atproto.repo.list_records(params=params)
+        for record in page.records:
+            reply = getattr(record.value, "reply", None)
+            if reply is not None:
+                counts[reply.parent.uri] = counts.get(reply.parent.uri, 0) + 1
+        cursor = page.cursor
+        if not cursor or not page.records:
+            return counts
 
 
 # --------------------------------------------------------------------------- real stack
@@ -297,6 +380,63 @@ def test_sigkill_between_posting_and_recording_no_second_reply(
         assert f"{orphan} already has our reply" in log
     finally:
         proc.stop()
+
+
+@needs_stack
+@pytest.mark.timeout(150)
+def test_sigkill_after_create_with_appview_behind_finds_reply_in_own_repo(
+    stack: Any, proxy: PdsProxy, tmp_path: Path
+) -> None:
+    bot, people, env = _setup(stack, tmp_path, proxy, 2)
+    kb = write_test_kb(tmp_path / "kb")
+    mentions = [
+        stack.post_mention(people[i % 2].client, bot, f" how do I stop Grok training? <{i}>").uri
+        for i in range(4)
+    ]
+    stack.process_all()  # the mentions are indexed; from here on, posts are not
+    proc = BotProcess(env, tmp_path / "bot.log", kb)
+    killed = threading.Event()
+
+    def kill_at_once(sent: dict[str, Any]) -> None:
+        assert proc.proc is not None
+        os.kill(proc.proc.pid, signal.SIGKILL)
+        killed.set()
+
+    held = AppViewIndexingHeld()
+    with held:
+        proxy.kill_after_create = kill_at_once
+        proc.start()
+        try:
+            assert killed.wait(REPLY_TIMEOUT), "the bot never posted"
+            assert proc.proc is not None
+            assert proc.proc.wait(timeout=10) == -signal.SIGKILL
+            restarted = time.monotonic()
+            proc.proc = None
+            proc.start()  # at once, as a supervisor would
+            orphan = proxy.created_then_killed[0]["record"]["reply"]["parent"]["uri"]
+            assert own_replies(bot.client, bot.did).get(orphan) == 1  # on the PDS
+            wait_until(
+                lambda: all(own_replies(bot.client, bot.did).get(u) for u in mentions),
+                timeout=REPLY_TIMEOUT,
+                what="every mention answered, in the bot's repository",
+                step=0.3,
+            )
+            answered_s = time.monotonic() - restarted
+            time.sleep(1.5)  # a duplicate, if any, would appear now
+            counts = own_replies(bot.client, bot.did)
+            assert {u: counts.get(u, 0) for u in mentions} == dict.fromkeys(mentions, 1)
+            # The AppView really was behind: nobody sees the orphan reply in the thread yet.
+            assert replies_by(people[0].client, orphan, bot.did) == []
+            log = proc.log()
+            assert f"{orphan} already has our reply" in log
+            assert "(in our repository)" in log
+            assert "Traceback" not in log
+        finally:
+            held.release()
+            proc.stop()
+    stack.process_all()
+    _exactly_once(people[0].client, mentions, bot.did)  # and so it shows, once indexed
+    print(f"\nAppView held: all {len(mentions)} answered {answered_s:.1f}s after the restart")
 
 
 # --------------------------------------------------------------------------- SQLite at start-up

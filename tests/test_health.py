@@ -132,6 +132,25 @@ def test_channel_states_make_the_health_status() -> None:
         metrics.set_channel_state("telegram", "sleeping")
 
 
+def test_an_unreachable_server_shows_as_reconnecting_without_a_restart() -> None:
+    metrics = Metrics()
+    metrics.set_channel_reachable("telegram", False)  # before the runner knows it: ignored
+    assert "telegram" not in metrics.health()["channels"]
+    metrics.set_channel_state("telegram", "running")
+    metrics.set_channel_state("bluesky", "running")
+    metrics.set_channel_reachable("telegram", False, error="NetworkError: refused")
+    doc = metrics.health()
+    assert doc["status"] == "degraded"
+    assert doc["channels"]["telegram"]["state"] == "reconnecting"
+    assert doc["channels"]["telegram"]["restarts"] == 0
+    assert doc["channels"]["telegram"]["last_error"] == "NetworkError: refused"
+    metrics.set_channel_reachable("telegram", True)
+    assert metrics.health()["status"] == "ok"
+    metrics.set_channel_state("bluesky", "stopped")
+    metrics.set_channel_reachable("bluesky", True)  # the runner's states win
+    assert metrics.health()["channels"]["bluesky"]["state"] == "stopped"
+
+
 def test_loopback_detection() -> None:
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("127.3.2.1")
     assert not _is_loopback("10.0.0.5") and not _is_loopback(None) and not _is_loopback("x")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -305,7 +306,17 @@ def test_run_command_with_nothing_configured_exits_2_with_help(
     monkeypatch.setenv("PRIVACYBOT_DB", ":memory:")
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", "off")
     monkeypatch.setattr(runner, "configured_channels", lambda env: [])
-    assert cli.main(["run"]) == cli.EXIT_INVALID
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        assert cli.main(["run"]) == cli.EXIT_INVALID
+    finally:
+        # `run` installs the process's log handler on captured stderr; later
+        # tests must not write to it once capsys has closed it.
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
     err = capsys.readouterr().err
     assert "no channel is configured" in err and "TELEGRAM_BOT_TOKEN" in err
 

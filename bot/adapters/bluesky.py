@@ -11,15 +11,25 @@ How it works, and why:
   never likes, follows or sends DMs.
 * It does not trust ``isRead``/``updateSeen`` (a person may open the account in
   the app). It keeps its own watermark (``indexedAt``) and the set of answered
-  post URIs in the store. Before posting it looks for its own reply in the
-  thread, so a crash between posting and recording never yields a second
-  reply; the watermark never passes a mention still waiting, so none is lost.
+  post URIs in the store; the watermark never passes a mention still waiting,
+  so none is lost.
+* A crash between posting a reply and recording it must not yield a second
+  reply. The AppView (``getPostThread``) cannot tell: it indexes writes a moment
+  later, and a bot restarted by a supervisor is faster. The bot's own repository
+  on its PDS is authoritative as soon as ``createRecord`` returns, so at start-up
+  (and after a post whose outcome is unknown: timeout, 5xx) the bot reads its
+  recent posts there (``com.atproto.repo.listRecords``, newest first, one request
+  per 100 posts back to the watermark) and records the posts they reply to as
+  answered. The thread read before each answer stays: it skips deleted posts and
+  closed threads, and still spots an older reply the bounded read did not reach.
 * It logs in once and persists the exported session (``createSession`` is
   limited to 30 per 5 minutes and 300 per day); it logs in with the password
   again only when the stored session can no longer be refreshed.
 * It respects the published limits (see :mod:`bot.adapters.bluesky_limits`):
   ``ratelimit-*`` headers, 429 until ``ratelimit-reset``, backoff with jitter
-  on 5xx and network errors, and a write-points budget. Mentions wait in a
+  on 5xx and network errors (retried inside ``run()``, so the adapter tells
+  ``/healthz`` itself that the channel is ``reconnecting`` until the server
+  answers again), and a write-points budget. Mentions wait in a
   queue, oldest first; when the budget is spent the queue is kept, not dropped.
 
 Rendering (300 graphemes, link facets at UTF-8 byte offsets, threads) lives in
@@ -75,11 +85,21 @@ ANSWERED_REASONS = ("mention", "reply", "quote")
 SESSION_KEY = "bluesky.session"
 WATERMARK_KEY = "bluesky.watermark"
 BUDGET_KEY = "bluesky.write_budget"
+REQUESTS_KEY = "bluesky.requests_5min"
 PROFILE_COLLECTION = "app.bsky.actor.profile"
+POST_COLLECTION = "app.bsky.feed.post"
 # Notifications can become visible slightly out of indexedAt order: re-read this much.
 LOOKBACK = dt.timedelta(seconds=30)
 MAX_PAGES = 50
 PAGE_SIZE = 100
+# Our own posts are read back this much before the watermark: createdAt is the
+# bot's clock, indexedAt the AppView's, and a few minutes of skew must not hide a reply.
+OWN_POSTS_MARGIN = dt.timedelta(minutes=10)
+# At most this many pages of our own posts (newest first) per check. Only the newest
+# can be missing from the AppView, so the thread check covers what lies further back.
+OWN_POSTS_MAX_PAGES = 30
+# Persist the 5-minute request count at most this often (and on stop).
+REQUESTS_SAVE_EVERY = 5.0
 # Posts answered at the same time (oldest first); each mostly waits on the network.
 CONCURRENCY = 4
 # How far up a thread to look for the question a follow-up continues.
@@ -275,7 +295,17 @@ def reply_refs(notification: Any) -> models.AppBskyFeedPost.ReplyRef:
 
 
 class _Retry(Exception):
-    """A transient failure (429, 5xx, network): the item stays queued."""
+    """A transient failure (429, 5xx, network): the item stays queued.
+
+    Attributes:
+        maybe_done: The request may have been carried out although no answer came
+            back (timeout, network error, 5xx), as opposed to refused (429) or
+            never sent (held by the gate).
+    """
+
+    def __init__(self, message: str, *, maybe_done: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_done = maybe_done
 
 
 @dataclass
@@ -319,6 +349,9 @@ class BlueskyChannel:
         self._watermark: str | None = None
         self._password_logins: list[float] = []
         self._last_stats = 0.0
+        self._requests_saved = 0.0
+        # Read our own posts back to this time before the next post (see _check_own_posts).
+        self._own_posts_since: dt.datetime | None = None
         self._budget_warned = 0.0
         self._cap_warned = 0.0
         self.answered = 0
@@ -460,7 +493,8 @@ class BlueskyChannel:
             delay = self.gate.failed()
             log.warning("bluesky: network error %s; retrying in %.1fs", type(exc).__name__, delay)
             metrics.record_error("bluesky", "network")
-            raise _Retry("network") from exc
+            metrics.set_channel_reachable("bluesky", False, error=f"network: {type(exc).__name__}")
+            raise _Retry("network", maybe_done=True) from exc
         except (UnauthorizedError, BadRequestError):
             raise
         except RequestException as exc:
@@ -469,9 +503,11 @@ class BlueskyChannel:
                 delay = self.gate.failed()
                 log.warning("bluesky: server error %s; retrying in %.1fs", status, delay)
                 metrics.record_error("bluesky", "server")
-                raise _Retry(str(status)) from exc
+                metrics.set_channel_reachable("bluesky", False, error=f"server error {status}")
+                raise _Retry(str(status), maybe_done=True) from exc
             raise
         self.gate.succeeded()
+        metrics.set_channel_reachable("bluesky", True)
         return result
 
     async def _call(self, call: Callable[[AsyncClient], Awaitable[T]]) -> T:
@@ -499,7 +535,11 @@ class BlueskyChannel:
             Exception: Anything unexpected; the runner restarts the channel.
         """
         self.budget.loads(await self.store.get_value(BUDGET_KEY))
+        self.requests.loads(await self.store.get_value(REQUESTS_KEY))
         self._watermark = await self.store.get_value(WATERMARK_KEY)
+        # A reply posted just before a crash is in our repository, maybe not yet in the
+        # AppView: read our posts back to the watermark before answering anything.
+        self._note_unknown_outcome(self._stop_at() - OWN_POSTS_MARGIN)
         try:
             while self.client is None and not stop.is_set():
                 try:
@@ -516,6 +556,7 @@ class BlueskyChannel:
                 except _Retry:
                     pass
                 self._maybe_log_stats()
+                await self._save_requests()
                 await _sleep(stop, max(self.settings.poll_interval, self.gate.remaining()))
         finally:
             await self._save_state()
@@ -554,7 +595,14 @@ class BlueskyChannel:
 
     async def _save_state(self) -> None:
         await self.store.set_value(BUDGET_KEY, self.budget.dumps())
+        await self._save_requests(force=True)
         await self._save_watermark()
+
+    async def _save_requests(self, *, force: bool = False) -> None:
+        now = self._clock()
+        if force or now - self._requests_saved >= REQUESTS_SAVE_EVERY:
+            self._requests_saved = now
+            await self.store.set_value(REQUESTS_KEY, self.requests.dumps())
 
     async def _save_watermark(self) -> None:
         if self._queue:
@@ -664,7 +712,12 @@ class BlueskyChannel:
         queue order, reserves its write points and posts, so replies are created
         oldest first and the budget holds. Once one is refused for budget, the
         newer ones wait too.
+
+        Before the first post after a start or a post of unknown outcome, it reads
+        the bot's own recent posts (:meth:`_check_own_posts`).
         """
+        if self._queue and self._own_posts_since is not None:
+            await self._check_own_posts()
         while self._queue and not stop.is_set():
             batch = self._queue[:CONCURRENCY]
             turns = [asyncio.Event() for _ in batch]
@@ -766,6 +819,83 @@ class BlueskyChannel:
             await self.store.set_value(BUDGET_KEY, self.budget.dumps())
         return True
 
+    def _note_unknown_outcome(self, since: dt.datetime) -> None:
+        """Read our own posts back to ``since`` before the next post."""
+        if self._own_posts_since is None or since < self._own_posts_since:
+            self._own_posts_since = since
+
+    async def _check_own_posts(self) -> int:
+        """Record as answered every post our recent posts reply to.
+
+        Reads ``app.bsky.feed.post`` in the bot's repository on its PDS, newest
+        first, back to :attr:`_own_posts_since` (at most
+        :data:`OWN_POSTS_MAX_PAGES` pages). The PDS has a record as soon as
+        ``createRecord`` returns, so this sees a reply the AppView may not have
+        indexed yet, one request per 100 posts.
+
+        Returns:
+            How many posts were found answered that the store did not know of.
+
+        Raises:
+            _Retry: A transient failure; the check is done again before the next post.
+        """
+        since = self._own_posts_since
+        if since is None:
+            return 0
+        cursor: str | None = None
+        found = read = 0
+        for _ in range(OWN_POSTS_MAX_PAGES):
+            params: dict[str, Any] = {
+                "repo": self.did,
+                "collection": POST_COLLECTION,
+                "limit": PAGE_SIZE,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            try:
+                page = await self._call(
+                    lambda c, p=params: c.com.atproto.repo.list_records(params=p)
+                )
+            except (BadRequestError, RequestException) as exc:
+                # Not transient (_Retry is): the thread check still guards against most.
+                log.warning("bluesky: cannot read our own posts (%s); relying on threads", exc)
+                break
+            reached = False
+            for record in page.records:
+                read += 1
+                value = record.value
+                created = parse_time(_field(value, "created_at", "createdAt"))
+                if created is not None and created < since:
+                    reached = True
+                    continue
+                parent = _field(_field(_field(value, "reply"), "parent"), "uri")
+                if not parent or did_of(parent) == self.did:
+                    continue  # not a reply, or the next post of one of our threads
+                if await self.store.is_answered(parent):
+                    continue
+                log.info(
+                    "bluesky: %s already has our reply %s (in our repository); recording it",
+                    parent,
+                    record.uri,
+                )
+                await self.store.mark_answered(parent, record.uri)
+                await self.store.increment("bluesky.answered")
+                found += 1
+            cursor = page.cursor
+            if reached or not cursor or not page.records:
+                break
+        else:
+            log.warning(
+                "bluesky: read our %d newest posts, not back to %s; older replies are "
+                "checked in their threads",
+                read,
+                since.isoformat(),
+            )
+        if self._own_posts_since == since:
+            self._own_posts_since = None
+        log.debug("bluesky: read %d of our own posts, %d answers recovered", read, found)
+        return found
+
     def _replies_to_us(self, n: Any) -> bool:
         reply = getattr(n.record, "reply", None)
         return reply is not None and did_of(reply.parent.uri) == self.did
@@ -847,6 +977,7 @@ class BlueskyChannel:
         parent = refs.parent
         for index, post in enumerate(item.posts):
             reply_to = models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
+            sent_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
             attempts = 0
             while True:
                 try:
@@ -860,9 +991,11 @@ class BlueskyChannel:
                         )
                     )
                     break
-                except _Retry:
+                except _Retry as exc:
                     if index == 0:
-                        raise  # nothing posted yet: the item stays queued
+                        if exc.maybe_done:  # it may exist: look in our repository first
+                            self._note_unknown_outcome(sent_at - OWN_POSTS_MARGIN)
+                        raise  # nothing known posted: the item stays queued
                     attempts += 1
                     wait = self.gate.remaining()
                     if attempts > 3 or wait > 120:
@@ -886,6 +1019,17 @@ class BlueskyChannel:
                 )
             parent = models.ComAtprotoRepoStrongRef.Main(uri=created.uri, cid=created.cid)
         return used
+
+
+def _field(value: Any, *names: str) -> Any:
+    """A field of a record that the SDK returns as a model or as a plain dict."""
+    if value is None:
+        return None
+    for name in names:
+        found = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+        if found is not None:
+            return found
+    return None
 
 
 def _error_name(exc: Exception) -> str:

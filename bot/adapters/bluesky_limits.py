@@ -14,6 +14,8 @@ headers and answers 429 past a limit.
 * :class:`RequestLog` counts requests over 5 minutes, for the stats line and to
   hold requests before the 3,000 per 5 minutes are used up: the server only says
   so with a 429 once they are (a 2,000-mention burst needs two requests a reply).
+  It persists too, in per-second counts: a bot restarting in a loop must not
+  forget the requests it made a minute ago (the limit is per IP, not per process).
 
 Time is injectable (``clock`` returns epoch seconds) so tests need no sleeping.
 """
@@ -234,7 +236,7 @@ class Gate:
 
 
 class RequestLog:
-    """Timestamps of requests over the last 5 minutes (for stats)."""
+    """Timestamps of requests over the last 5 minutes (for stats and our own cap)."""
 
     def __init__(self, *, clock: Clock = time.time, window: float = 300.0) -> None:
         self._clock = clock
@@ -268,3 +270,29 @@ class RequestLog:
         """Requests in the last 5 minutes."""
         self._trim(self._clock())
         return len(self._times)
+
+    def dumps(self) -> str:
+        """Serialize the window for the store: ``{epoch second: requests}``, at most
+        one entry per second of the window (a few KB)."""
+        self._trim(self._clock())
+        counts: dict[int, int] = {}
+        for t in self._times:
+            counts[int(t)] = counts.get(int(t), 0) + 1
+        return json.dumps({str(k): v for k, v in counts.items()})
+
+    def loads(self, raw: str | None) -> None:
+        """Add the requests of :meth:`dumps` output still in the window (bad data is ignored).
+
+        Each is counted at the end of its second, so it leaves the window no earlier
+        than the real one did.
+        """
+        if not raw:
+            return
+        try:
+            data = json.loads(raw)
+            loaded = [float(int(k)) + 0.999 for k, v in data.items() for _ in range(int(v))]
+        except (ValueError, TypeError, AttributeError):
+            return
+        self._times = deque(sorted([*loaded, *self._times]))
+        self._trim(self._clock())
+        self.peak = max(self.peak, len(self._times))

@@ -19,7 +19,9 @@ buttons as callback data). What Telegram imposes lives here:
   retried a few times with backoff (:class:`FloodControl`): a reply is sent at
   least once; a duplicate is possible only if Telegram delivered a message and
   its answer was lost, which we prefer to a person getting no answer at all;
-* a long poll that fails is retried by PTB with backoff; a ``Conflict`` (another
+* a long poll that fails is retried by PTB with backoff, inside ``run()``: the
+  runner never sees it, so the adapter itself tells ``/healthz`` the channel is
+  ``reconnecting`` until Telegram answers a poll again; a ``Conflict`` (another
   process polling with the same token, which makes Telegram hand the same
   updates to both) is tolerated for ``TELEGRAM_CONFLICT_TIMEOUT`` seconds (a
   restart overlapping the old process), then the channel stops with a message
@@ -79,6 +81,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import metrics
 from bot.core import Core
@@ -367,6 +370,21 @@ def _counting_retry_after(callback: Any) -> Any:
     return call
 
 
+class PollRequest(HTTPXRequest):
+    """The ``getUpdates`` connection (PTB's default: one connection), reporting each
+    answer from Telegram, so ``/healthz`` shows the channel running again after an outage.
+    """
+
+    def __init__(self, on_answer: Callable[[], None]) -> None:
+        super().__init__(connection_pool_size=1)
+        self._on_answer = on_answer
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        result = await super().do_request(*args, **kwargs)
+        self._on_answer()  # any HTTP answer: the server is reachable
+        return result
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Processes updates concurrently across chats but in order within one chat.
 
@@ -473,7 +491,11 @@ class TelegramChannel:
             .connection_pool_size(64)
             .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW))
         )
-        if not with_updater:
+        if with_updater:
+            builder = builder.get_updates_request(
+                PollRequest(lambda: metrics.set_channel_reachable(CHANNEL, True))
+            )
+        else:
             builder = builder.updater(None)
         app = builder.build()
         for command in COMMANDS:
@@ -580,6 +602,9 @@ class TelegramChannel:
         if not isinstance(error, Conflict):
             self._conflict_first = None
             log.warning("telegram: polling failed (%s: %s); retrying", type(error).__name__, error)
+            metrics.set_channel_reachable(
+                CHANNEL, False, error=f"{type(error).__name__}: {error}"[:300]
+            )
             return
         now = asyncio.get_running_loop().time()
         limit = self.settings.conflict_timeout
