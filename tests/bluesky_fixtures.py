@@ -497,3 +497,40 @@ def _label(did: str, val: str) -> dict[str, Any]:
         "val": val,
         "cts": _iso(time.time()),
     }
+
+
+def fake_channel(core: Any, fake: Any, *, timeout: str = "0.5", **env: str) -> Any:
+    """A Bluesky channel pointed at a fake XRPC server, polling fast and backing off briefly.
+
+    Args:
+        core: The :class:`bot.core.Core` to answer with.
+        fake: The :class:`FakeXrpc` server (its handle, password and URL are used).
+        timeout: ``BLUESKY_TIMEOUT`` in seconds.
+        **env: More ``BLUESKY_*`` settings.
+    """
+    from bot.adapters.bluesky import BlueskyChannel, BlueskySettings
+
+    settings = BlueskySettings.from_env(
+        {
+            "BLUESKY_HANDLE": fake.handle,
+            "BLUESKY_APP_PASSWORD": fake.password,
+            "BLUESKY_SERVICE_URL": fake.url,
+            "BLUESKY_POLL_INTERVAL": "0.1",
+            "BLUESKY_TIMEOUT": timeout,
+            **env,
+        }
+    )
+    channel = BlueskyChannel(core, settings)
+    channel.gate.backoff_start = 0.1
+    return channel
+
+
+async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait, without blocking the loop, until ``check()`` is true; TimeoutError after ``timeout``."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.02)

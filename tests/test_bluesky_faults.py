@@ -10,11 +10,11 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import FakeXrpc, write_test_kb
+from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
 
 from bot.adapters.bluesky import (
     SESSION_KEY,
@@ -43,30 +43,6 @@ async def fake() -> AsyncIterator[FakeXrpc]:
 @pytest.fixture
 def core(tmp_path: Path) -> Core:
     return Core(load_knowledge(write_test_kb(tmp_path / "kb")), MemoryStore())
-
-
-def _channel(core: Core, fake: FakeXrpc, **env: str) -> BlueskyChannel:
-    settings = BlueskySettings.from_env(
-        {
-            "BLUESKY_HANDLE": fake.handle,
-            "BLUESKY_APP_PASSWORD": fake.password,
-            "BLUESKY_SERVICE_URL": fake.url,
-            "BLUESKY_POLL_INTERVAL": "0.1",
-            "BLUESKY_TIMEOUT": "0.5",
-            **env,
-        }
-    )
-    channel = BlueskyChannel(core, settings)
-    channel.gate.backoff_start = 0.1
-    return channel
-
-
-async def _until(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 class Running:
@@ -136,8 +112,8 @@ def test_question_text_removes_the_bot_mention_by_bytes() -> None:
 
 async def test_answers_a_mention_with_langs_and_records_it(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("comment empêcher grok de s'entraîner ?", langs=["fr"])
-    async with Running(_channel(core, fake)) as channel:
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)) as channel:
+        await until(lambda: len(fake.replies_to(uri)) == 1)
         await asyncio.sleep(0.3)
     reply = fake.replies_to(uri)[0]["record"]
     assert reply["langs"] == ["fr"] and reply["text"].startswith("Décochez")
@@ -152,8 +128,8 @@ async def test_429_holds_every_request_until_ratelimit_reset(core: Core, fake: F
     reset = int(time.time()) + 2
     fake.faults["com.atproto.repo.createRecord"] = [("429", reset)]
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(uri)) == 1)
     limited_at = next(t for t, n in fake.calls if n == "com.atproto.repo.createRecord")
     after = [t for t, _ in fake.calls if t > limited_at]
     assert after and min(after) >= reset, "a request went out before ratelimit-reset"
@@ -161,20 +137,20 @@ async def test_429_holds_every_request_until_ratelimit_reset(core: Core, fake: F
 
 
 async def test_remaining_zero_header_holds_before_a_429(core: Core, fake: FakeXrpc) -> None:
-    channel = _channel(core, fake)
+    channel = fake_channel(core, fake)
     reset = time.time() + 1.5
     channel.gate.observe_headers({"ratelimit-remaining": "0", "ratelimit-reset": str(reset)})
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(channel):
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+        await until(lambda: len(fake.replies_to(uri)) == 1)
     assert min(t for t, _ in fake.calls) >= reset
 
 
 async def test_500s_back_off_exponentially_then_recover(core: Core, fake: FakeXrpc) -> None:
     fake.faults["app.bsky.notification.listNotifications"] = [("500",)] * 4
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(uri)) == 1)
     polls = [t for t, n in fake.calls if n == "app.bsky.notification.listNotifications"][:5]
     gaps = [b - a for a, b in itertools.pairwise(polls)]
     assert gaps[-1] > gaps[0]  # backs off, with jitter (0.5x..1.5x) around 0.1, 0.2, 0.4, 0.8 s
@@ -185,8 +161,8 @@ async def test_timeouts_are_retried_without_duplicates(core: Core, fake: FakeXrp
     fake.faults["app.bsky.feed.getPostThread"] = [("sleep", 1.5)]
     fake.faults["com.atproto.repo.createRecord"] = [("500",)]
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(uri)) == 1)
         await asyncio.sleep(0.5)
     assert len(fake.replies_to(uri)) == 1
 
@@ -200,9 +176,9 @@ async def test_reply_created_but_answer_lost_is_found_in_own_repo(
     fake.faults["com.atproto.repo.createRecord"] = [("500-after",)]
     uri = fake.add_mention("how do I stop Grok training?")
     later = fake.add_mention("turn off personalisation and data sharing")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(later)) == 1)
-        await _until(lambda: fake.count("com.atproto.repo.listRecords") >= 2)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(later)) == 1)
+        await until(lambda: fake.count("com.atproto.repo.listRecords") >= 2)
         await asyncio.sleep(0.5)
     assert len(fake.replies_to(uri)) == 1
     assert len(fake.replies_to(later)) == 1
@@ -213,15 +189,15 @@ async def test_reply_created_but_answer_lost_is_found_in_own_repo(
 
 async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(uri)) == 1)
     # A crash lost the record of the answer; the AppView has not indexed the reply.
     fresh = Core(core.kb, MemoryStore())
     await fresh.store.set_value(WATERMARK_KEY, await core.store.get_value(WATERMARK_KEY))
     fake.appview_behind = True
     second = fake.add_mention("turn off personalisation and data sharing")
-    async with Running(_channel(fresh, fake)):
-        await _until(lambda: len(fake.replies_to(second)) == 1)
+    async with Running(fake_channel(fresh, fake)):
+        await until(lambda: len(fake.replies_to(second)) == 1)
         await asyncio.sleep(0.3)
     assert len(fake.replies_to(uri)) == 1
     assert await fresh.store.is_answered(uri)
@@ -229,19 +205,19 @@ async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: Fake
 
 async def test_request_count_survives_a_restart(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)) as first:
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)) as first:
+        await until(lambda: len(fake.replies_to(uri)) == 1)
     made = first.requests.last_window()
     assert made >= 4  # login, profile, own posts, notifications, thread, post...
-    second = _channel(core, fake)
+    second = fake_channel(core, fake)
     async with Running(second):
-        await _until(lambda: second.requests.total >= 1)
+        await until(lambda: second.requests.total >= 1)
     assert second.requests.last_window() >= made + second.requests.total
 
 
 async def test_expired_stored_session_logs_in_once(core: Core, fake: FakeXrpc) -> None:
     # A session string from an earlier run whose tokens the server revoked.
-    first = _channel(core, fake)
+    first = fake_channel(core, fake)
     await first.login()
     await first._close_client()
     stale = await core.store.get_value(SESSION_KEY)
@@ -250,13 +226,13 @@ async def test_expired_stored_session_logs_in_once(core: Core, fake: FakeXrpc) -
     assert fake.count("com.atproto.server.createSession") == 1
 
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)) as channel:
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)) as channel:
+        await until(lambda: len(fake.replies_to(uri)) == 1)
         assert fake.count("com.atproto.server.createSession") == 2
         # The session dies mid-run: one new password login, then carry on.
         fake.revoke_all()
         second = fake.add_mention("turn off personalisation and data sharing")
-        await _until(lambda: len(fake.replies_to(second)) >= 1)
+        await until(lambda: len(fake.replies_to(second)) >= 1)
     assert fake.count("com.atproto.server.createSession") == 3
     assert channel.stats()["answered"] == 2
     assert await core.store.get_value(SESSION_KEY) != stale
@@ -265,17 +241,17 @@ async def test_expired_stored_session_logs_in_once(core: Core, fake: FakeXrpc) -
 async def test_restored_session_is_reused_without_create_session(
     core: Core, fake: FakeXrpc
 ) -> None:
-    first = _channel(core, fake)
+    first = fake_channel(core, fake)
     await first.login()
     await first._close_client()
-    second = _channel(core, fake)
+    second = fake_channel(core, fake)
     await second.login()
     await second._close_client()
     assert fake.count("com.atproto.server.createSession") == 1
 
 
 async def test_wrong_password_is_a_config_error(core: Core, fake: FakeXrpc) -> None:
-    channel = _channel(core, fake, BLUESKY_APP_PASSWORD="wrong-pass")
+    channel = fake_channel(core, fake, BLUESKY_APP_PASSWORD="wrong-pass")
     with pytest.raises(ConfigError, match="BLUESKY_APP_PASSWORD"):
         await channel.run(asyncio.Event())
     assert fake.count("com.atproto.server.createSession") == 1
@@ -285,15 +261,15 @@ async def test_spent_write_budget_keeps_the_queue_oldest_first(core: Core, fake:
     offset = [0.0]
     uris = [fake.add_mention(f"how do I stop Grok training? {i}") for i in range(5)]
     settings_env = {"BLUESKY_WRITES_PER_HOUR": "9", "BLUESKY_MAX_POSTS": "1"}  # 3 answers
-    channel = _channel(core, fake, **settings_env)
+    channel = fake_channel(core, fake, **settings_env)
     channel.budget._clock = lambda: time.time() + offset[0]
     async with Running(channel):
-        await _until(lambda: len(fake.created) == 3)
+        await until(lambda: len(fake.created) == 3)
         await asyncio.sleep(0.5)
         assert len(fake.created) == 3
         assert channel.stats()["queued"] == 2
         offset[0] = 3660.0  # an hour later
-        await _until(lambda: len(fake.created) == 5)
+        await until(lambda: len(fake.created) == 5)
     answered_order = [r["record"]["reply"]["parent"]["uri"] for _, r in fake.created]
     assert answered_order == uris  # oldest first (uris were created oldest first)
     for uri in uris:
@@ -303,18 +279,18 @@ async def test_spent_write_budget_keeps_the_queue_oldest_first(core: Core, fake:
 async def test_bot_labelled_author_and_self_are_ignored(core: Core, fake: FakeXrpc) -> None:
     robot = fake.add_mention("how do I stop Grok training?", author="robot", label_bot=True)
     human = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(human)) == 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(human)) == 1)
         await asyncio.sleep(0.3)
     assert fake.replies_to(robot) == []
 
 
 async def test_restart_does_not_answer_twice(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("how do I stop Grok training?")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(uri)) == 1)
     later = fake.add_mention("turn off personalisation and data sharing")
-    async with Running(_channel(core, fake)):
-        await _until(lambda: len(fake.replies_to(later)) >= 1)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(later)) >= 1)
         await asyncio.sleep(0.3)
     assert len(fake.replies_to(uri)) == 1

@@ -47,14 +47,16 @@ from bluesky_fixtures import (
     BotProcess,
     FakeXrpc,
     bot_env,
+    fake_channel,
     fake_jwt,
     replies_by,
     stack_env,
+    until,
     wait_until,
     write_test_kb,
 )
 
-from bot.adapters.bluesky import BlueskyChannel, BlueskySettings
+from bot.adapters.bluesky import BlueskyChannel
 from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.store.memory import MemoryStore
@@ -550,32 +552,16 @@ async def short_fake() -> AsyncIterator[ShortLivedTokens]:
     await server.stop()
 
 
+def _fake_channel(core: Core, fake: FakeXrpc, **env: str) -> BlueskyChannel:
+    return fake_channel(core, fake, timeout="2", **env)
+
+
+async def _wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    await until(check, timeout)
+
+
 def _core(tmp: Path) -> Core:
     return Core(load_knowledge(write_test_kb(tmp / "kb")), MemoryStore())
-
-
-def _channel(core: Core, fake: FakeXrpc, **env: str) -> BlueskyChannel:
-    settings = BlueskySettings.from_env(
-        {
-            "BLUESKY_HANDLE": fake.handle,
-            "BLUESKY_APP_PASSWORD": fake.password,
-            "BLUESKY_SERVICE_URL": fake.url,
-            "BLUESKY_POLL_INTERVAL": "0.1",
-            "BLUESKY_TIMEOUT": "2",
-            **env,
-        }
-    )
-    channel = BlueskyChannel(core, settings)
-    channel.gate.backoff_start = 0.1
-    return channel
-
-
-async def _until(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
@@ -595,16 +581,16 @@ async def test_revoked_refresh_token_means_one_fresh_login(
 ) -> None:
     fake = short_fake
     first = fake.add_mention("how do I stop Grok training?")
-    channel = _channel(_core(tmp_path), fake)
+    channel = _fake_channel(_core(tmp_path), fake)
     async with _running(channel) as task:
-        await _until(lambda: len(fake.replies_to(first)) == 1)
+        await _wait(lambda: len(fake.replies_to(first)) == 1)
         assert fake.count("com.atproto.server.createSession") == 1
         refreshes = fake.count("com.atproto.server.refreshSession")
         assert refreshes >= 1  # the SDK refreshes the short-lived access token
         fake.refresh.clear()  # the refresh token is revoked; access tokens run out
         second = fake.add_mention("turn off personalisation and data sharing")
         third = fake.add_mention("comment empêcher grok de s'entraîner ?", langs=["fr"])
-        await _until(lambda: fake.replies_to(second) != [] and fake.replies_to(third) != [])
+        await _wait(lambda: fake.replies_to(second) != [] and fake.replies_to(third) != [])
         await asyncio.sleep(0.3)
         assert not task.done(), "the channel stopped"
     assert fake.count("com.atproto.server.createSession") == 2  # one fresh login, no more
@@ -627,7 +613,7 @@ async def test_revoked_session_and_changed_password_exits_with_a_clear_message(
             *args, cwd=REPO, env=env, stdout=asyncio.subprocess.DEVNULL
         )
         uri = fake.add_mention("how do I stop Grok training?")
-        await _until(lambda: len(fake.replies_to(uri)) == 1)
+        await _wait(lambda: len(fake.replies_to(uri)) == 1)
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), timeout=15)
         # The owner revokes every session and changes the app password.
@@ -658,14 +644,14 @@ async def test_budget_runs_out_mid_burst_queue_kept_resumes_each_hour(tmp_path: 
     try:
         uris = [fake.add_mention(f"how do I stop Grok training? {i}") for i in range(300)]
         now = [time.time()]
-        channel = _channel(
+        channel = _fake_channel(
             _core(tmp_path), fake, BLUESKY_WRITES_PER_HOUR="300", BLUESKY_MAX_POSTS="1"
         )
         channel.budget._clock = lambda: now[0]
         spent_at: list[float] = []
         async with _running(channel) as task:
             for hour in range(1, 4):
-                await _until(lambda h=hour: len(fake.created) == 100 * h, timeout=30)
+                await _wait(lambda h=hour: len(fake.created) == 100 * h, timeout=30)
                 spent_at.extend([now[0]] * (len(fake.created) - len(spent_at)))
                 await asyncio.sleep(0.5)  # budget spent: nothing more goes out...
                 assert len(fake.created) == 100 * hour
@@ -688,10 +674,10 @@ async def test_requests_are_held_before_the_5_minute_cap(tmp_path: Path) -> None
     fake = await FakeXrpc().start()
     try:
         uris = [fake.add_mention(f"how do I stop Grok training? {i}") for i in range(12)]
-        channel = _channel(_core(tmp_path), fake, BLUESKY_REQUESTS_PER_5_MIN="10")
+        channel = _fake_channel(_core(tmp_path), fake, BLUESKY_REQUESTS_PER_5_MIN="10")
         channel.requests = RequestLog(window=2.0)
         async with _running(channel) as task:
-            await _until(lambda: all(fake.replies_to(u) for u in uris), timeout=40)
+            await _wait(lambda: all(fake.replies_to(u) for u in uris), timeout=40)
             assert not task.done()
         times = sorted(t for t, _ in fake.calls)
         busiest = max(sum(1 for u in times if t <= u < t + 2.0) for t in times)
