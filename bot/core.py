@@ -158,8 +158,9 @@ class Core:
         elif topic_id is not None:
             reply = self._clarify(match)
         else:
-            reply = self._fallback(match, empty=not clean(message.text))
-            if self.log_unanswered and clean(message.text):
+            readable = bool(clean(message.text))
+            reply = self._fallback(match, empty=not readable)
+            if self.log_unanswered and readable:
                 # A lone surrogate cannot be stored as UTF-8 (SQLite, PostgreSQL).
                 kept = message.text[:2000].encode("utf-8", "replace").decode("utf-8")
                 await self._best_effort(
