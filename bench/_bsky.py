@@ -22,11 +22,12 @@ import datetime as dt
 import json
 import os
 import re
+import secrets
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ for _path in (REPO, REPO / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bluesky_fixtures import STACK_ENV  # noqa: E402
+from bluesky_fixtures import STACK_ENV, stack_env  # noqa: E402
 
 BENCH_STACK_ENV = {
     "BSKY_STACK_DIR": os.environ.get("PB_BSKY_BENCH_DIR", "/tmp/pb-bsky-bench"),
@@ -55,20 +56,26 @@ QUESTIONS = [
 ]
 
 
-@contextlib.contextmanager
-def bench_stack_env(which: str = "bench") -> Iterator[None]:
+def bench_stack_env(which: str = "bench") -> contextlib.AbstractContextManager[None]:
     """Point ``tests/bluesky_stack`` at the bench's (or the tests') ports and state dir."""
-    chosen = BENCH_STACK_ENV if which == "bench" else STACK_ENV
-    saved = {k: os.environ.get(k) for k in chosen}
-    os.environ.update(chosen)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return stack_env(BENCH_STACK_ENV if which == "bench" else STACK_ENV)
+
+
+def create_accounts(stack: Any, tag: str, count: int, password: str) -> tuple[Any, list[Any]]:
+    """Create the bot account ``<tag><suffix>.test`` and ``count`` users, 8 at a time.
+
+    A random suffix keeps handles unique on a stack reused across runs.
+    """
+    suffix = secrets.token_hex(2)
+    bot = stack.create_account(f"{tag}{suffix}.test", password)
+    with ThreadPoolExecutor(8) as pool:
+        users = list(
+            pool.map(
+                lambda i: stack.create_account(f"{tag[0]}{i}u{suffix}.test", password),
+                range(count),
+            )
+        )
+    return bot, users
 
 
 def ts(value: str) -> float:

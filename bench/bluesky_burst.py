@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import json
 import re
-import secrets
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
+from _bsky import create_accounts  # noqa: E402
 from bluesky_fixtures import (  # noqa: E402
     BotProcess,
     bot_env,
@@ -76,15 +76,8 @@ def main() -> int:
         from tests.bluesky_stack import stack
 
         info = stack.start_stack(timeout=300)
-        sfx = secrets.token_hex(2)
         t0 = time.monotonic()
-        bot = stack.create_account(f"bench{sfx}.test", PW)
-        with ThreadPoolExecutor(8) as pool:
-            users = list(
-                pool.map(
-                    lambda i: stack.create_account(f"b{i}u{sfx}.test", PW), range(args.accounts)
-                )
-            )
+        bot, users = create_accounts(stack, "bench", args.accounts, PW)
         setup_s = time.monotonic() - t0
         tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
         kb = write_test_kb(tmp / "kb")

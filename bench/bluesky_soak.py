@@ -22,13 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import secrets
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from _bsky import (
     QUESTIONS,
     bench_stack_env,
     bot_replies,
+    create_accounts,
     indexed_at,
     percentile,
     proc_kib,
@@ -62,14 +61,7 @@ def main() -> int:
         from tests.bluesky_stack import stack
 
         info = stack.start_stack(timeout=300)
-        sfx = secrets.token_hex(2)
-        bot = stack.create_account(f"soak{sfx}.test", PW)
-        with ThreadPoolExecutor(8) as pool:
-            users = list(
-                pool.map(
-                    lambda i: stack.create_account(f"s{i}u{sfx}.test", PW), range(args.accounts)
-                )
-            )
+        bot, users = create_accounts(stack, "soak", args.accounts, PW)
         tmp = Path(tempfile.mkdtemp(prefix="pb-soak-"))
         env = bot_env(
             pds_url=info.pds_url,

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import secrets
 import signal
 import statistics
 import sys
@@ -48,6 +47,7 @@ from _bsky import (
     age_write_budget,
     bench_stack_env,
     bot_replies,
+    create_accounts,
     indexed_at,
     percentile,
     stats_lines,
@@ -108,15 +108,8 @@ def main() -> int:
         from tests.bluesky_stack import stack
 
         info = stack.start_stack(timeout=300)
-        sfx = secrets.token_hex(2)
         t0 = time.monotonic()
-        bot = stack.create_account(f"viral{sfx}.test", PW)
-        with ThreadPoolExecutor(8) as pool:
-            users = list(
-                pool.map(
-                    lambda i: stack.create_account(f"v{i}u{sfx}.test", PW), range(args.accounts)
-                )
-            )
+        bot, users = create_accounts(stack, "viral", args.accounts, PW)
         setup_s = time.monotonic() - t0
         tmp = Path(tempfile.mkdtemp(prefix="pb-viral-"))
         kb = write_test_kb(tmp / "kb")

@@ -118,10 +118,11 @@ def wait_until(fn: Callable[[], T | None], *, timeout: float, what: str, step: f
 
 
 @contextlib.contextmanager
-def stack_env() -> Iterator[None]:
-    """Point ``tests/bluesky_stack`` at this suite's ports and state dir."""
-    saved = {k: os.environ.get(k) for k in STACK_ENV}
-    os.environ.update(STACK_ENV)
+def stack_env(variables: dict[str, str] | None = None) -> Iterator[None]:
+    """Point ``tests/bluesky_stack`` at a stack's ports and state dir (this suite's by default)."""
+    variables = STACK_ENV if variables is None else variables
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
