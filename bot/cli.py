@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import cli_site
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.evaluation import evaluate, format_report, load_cases
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for extend in EXTENSIONS:
         extend(sub, kb_sub)
+    cli_site.register(sub)
     return parser
 
 
