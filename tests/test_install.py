@@ -67,9 +67,12 @@ def test_the_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
 
 def test_every_package_under_bot_is_in_the_wheel() -> None:
     """pyproject lists packages (to map knowledge/ into the wheel): none may be forgotten."""
-    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
     found = {
-        ".".join(init.parent.relative_to(REPO).parts) for init in (REPO / "bot").rglob("__init__.py")
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "bot").rglob("__init__.py")
     }
     assert found <= listed, sorted(found - listed)
     assert "bot.knowledge" in listed
@@ -90,7 +93,8 @@ def test_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
 def test_wheel_installed_elsewhere_answers_from_any_directory(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels),
+         str(REPO)],
         cwd=tmp_path, env=_clean_env(), check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     wheel = next(wheels.glob("privacybot-*.whl"))
