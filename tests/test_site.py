@@ -13,15 +13,15 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+import yaml
 
 from bot.core import Core
 from bot.kb.loader import KnowledgeBase, load_knowledge
+from bot.kb.schema import format_date
 from bot.messages import Reply
 from bot.site.build import MARKER, SiteError, build_site, topic_languages
-from bot.site.texts import format_date
 from bot.site.urls import topic_page_url, topic_path
 from tests.site_pages import BASE_URL, Page, pages, parse, resolve, url_to_file
 
@@ -198,20 +198,29 @@ def test_pages_show_what_the_core_replies(
     assert "FROM CORE" in page.text
 
 
-def test_a_page_per_optional_language_a_topic_has() -> None:
-    topic = SimpleNamespace(en=object(), fr=object(), es=None, de=object(), ja=object())
-    assert topic_languages(topic) == ("en", "fr", "de", "ja")  # type: ignore[arg-type]
-
-
-def test_dates_in_each_language() -> None:
-    import datetime as dt
-
-    day = dt.date(2026, 3, 28)
-    assert format_date(day, "en") == "March 28, 2026"
-    assert format_date(day, "fr") == "28 mars 2026"
-    assert format_date(day, "de") == "28. März 2026"
-    assert format_date(day, "es") == "28 de marzo de 2026"
-    assert format_date(day, "ja") == "2026年3月28日"
+def test_a_page_per_optional_language_a_topic_has(tmp_path: Path) -> None:
+    kb_dir = tmp_path / "knowledge"
+    shutil.copytree(REPO / "knowledge", kb_dir)
+    x = kb_dir / "x.yaml"
+    data = yaml.safe_load(x.read_text(encoding="utf-8"))
+    grok = next(t for t in data["topics"] if t["id"] == "x.grok_training")
+    grok["es"] = {**grok["en"], "title": "Impide que X entrene a Grok con tus posts"}
+    x.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    report = build_site(load_knowledge(kb_dir), out, base_url=BASE_URL)
+    assert "es" in report.languages
+    page = parse(out, "es/x/grok-training/index.html")
+    assert page.lang == "es" and "Impide que X entrene a Grok con tus posts" in page.text
+    assert "Pasos" in page.text  # the site's own words in Spanish
+    assert url_to_file(parse(out, "en/x/grok-training/index.html").alternates()["es"]) == (
+        "es/x/grok-training/index.html"
+    )
+    # Only the topic written in Spanish gets a Spanish page and a place on the Spanish home.
+    assert not (out / "es/x/delete-account").exists()
+    assert "es" not in parse(out, "en/x/delete-account/index.html").alternates()
+    home = parse(out, "es/index.html")
+    assert [a["href"] for a in home.attrs("a") if "grok-training" in a.get("href", "")]
+    assert not [a for a in home.attrs("a") if "delete-account" in a.get("href", "")]
 
 
 def test_topic_page_url_for_the_bots() -> None:
@@ -267,3 +276,11 @@ def test_cli_fails_with_file_topic_field_on_an_invalid_knowledge_base(tmp_path: 
     assert done.returncode == 2
     assert re.search(r"x\.yaml: x\.grok_training: last_verified: missing", done.stderr)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_site_speaks_every_language_it_builds(kb: KnowledgeBase) -> None:
+    from bot.site.texts import NEEDS, SITE_LANGUAGES, TEXTS
+
+    for lang in SITE_LANGUAGES:
+        assert set(TEXTS[lang]) == set(TEXTS["en"]), lang
+        assert set(kb.needs) <= set(NEEDS[lang]), lang

@@ -25,15 +25,9 @@ import jinja2
 
 from bot.core import Core
 from bot.kb.loader import KnowledgeBase
-from bot.kb.schema import SURFACES, Topic
+from bot.kb.schema import SURFACES, Topic, format_date
 from bot.messages import Reply
-from bot.site.texts import (
-    LANGUAGE_NAMES,
-    SITE_LANGUAGES,
-    format_date,
-    need_label,
-    site_text,
-)
+from bot.site.texts import LANGUAGE_NAMES, SITE_LANGUAGES, need_label, site_text
 from bot.site.urls import topic_path
 
 # A file only a previous build leaves: the builder empties a folder holding it
@@ -90,12 +84,12 @@ class _Output:
 
 
 def topic_languages(topic: Topic) -> tuple[str, ...]:
-    """The site languages a topic is written in.
+    """The site languages a topic is written in (en and fr always; es, pt... when present).
 
-    en and fr are required by the schema; es, pt, de, it and ja are optional
-    blocks, present as attributes only on knowledge bases that have them.
+    A language the topic lacks gets no page: the core would answer in English
+    under that language's headings, which is a chat fallback, not a page.
     """
-    return tuple(lang for lang in SITE_LANGUAGES if getattr(topic, lang, None) is not None)
+    return tuple(lang for lang in topic.languages if lang in SITE_LANGUAGES)
 
 
 def _page_file(directory: str) -> str:
@@ -177,10 +171,6 @@ class SiteBuilder:
             sections.append(_Section(surface, heading, reply))
         return main, sections
 
-    def _need(self, topic: Topic) -> str | None:
-        need = getattr(topic, "need", None)
-        return str(need) if need else None
-
     # -- pages -------------------------------------------------------------
 
     def _alternates(self, files: Mapping[str, str], page: str) -> list[dict[str, str]]:
@@ -224,6 +214,8 @@ class SiteBuilder:
             for c in main.choices
             if c.kind == "topic" and c.value in self.kb.topics
         ]
+        # The reply carries the few sources a chat message can hold; the page
+        # has room for every one, with its kind, in the knowledge base's order.
         sources = [
             {
                 "title": s.title,
@@ -231,9 +223,9 @@ class SiteBuilder:
                 "url": s.url,
                 "date": s.date,
                 "date_text": format_date(s.date, language) if s.date else None,
-                "kind": getattr(s, "kind", None),
+                "kind": s.kind,
             }
-            for s in main.sources
+            for s in topic.sources
         ]
         checked = main.last_verified or topic.last_verified
         return self.env.get_template("topic.html").render(
@@ -271,14 +263,18 @@ class SiteBuilder:
             }
 
         platforms: dict[str, list[dict[str, str]]] = {}
-        needs: dict[str, list[dict[str, str]]] = {}
+        by_need: dict[str, list[dict[str, str]]] = {}
         for topic in self._listing(language):
             item = entry(topic)
             name = self.kb.platforms.get(topic.platform, topic.platform)
             platforms.setdefault(name, []).append(item)
-            need = self._need(topic)
-            if need:
-                needs.setdefault(need_label(language, need), []).append(item)
+            by_need.setdefault(topic.need, []).append(item)
+        # Needs in the vocabulary's order (knowledge/needs.yaml), not the files'.
+        order = {need: index for index, need in enumerate(self.kb.needs)}
+        needs = {
+            need_label(language, need): by_need[need]
+            for need in sorted(by_need, key=lambda n: order.get(n, len(order)))
+        }
         return self.env.get_template("home.html").render(
             **self._common(language, page, files),
             title=site_text(language, "home.title"),
@@ -344,8 +340,8 @@ class SiteBuilder:
                     "id": tid,
                     "platform": topic.platform,
                     "platform_name": self.kb.platforms.get(topic.platform, topic.platform),
-                    "need": self._need(topic),
-                    "products": list(getattr(topic, "products", None) or [topic.platform]),
+                    "need": topic.need,
+                    "products": topic.product_ids,
                     "settings_url": main.url,
                     "last_verified": (main.last_verified or topic.last_verified).isoformat(),
                     "sources": [
@@ -354,9 +350,9 @@ class SiteBuilder:
                             "publisher": s.publisher,
                             "url": s.url,
                             "date": s.date.isoformat() if s.date else None,
-                            "kind": getattr(s, "kind", None),
+                            "kind": s.kind,
                         }
-                        for s in main.sources
+                        for s in topic.sources
                     ],
                     "languages": list(self.languages[tid]),
                     "content": content,

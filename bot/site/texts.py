@@ -7,8 +7,6 @@ translated before the site's words still gets a page.
 
 from __future__ import annotations
 
-import datetime as dt
-
 # Languages in the order the language switcher lists them.
 SITE_LANGUAGES: tuple[str, ...] = ("en", "fr", "es", "pt", "de", "it", "ja")
 
@@ -137,6 +135,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy.title": "Qué guardan este sitio y el bot",
         "privacy.site": "Este sitio",
         "privacy.bot": "El bot",
+        "privacy.site.1": "Este sitio no usa cookies, no ejecuta scripts y no carga nada de"
+        " otros sitios: ni fuentes, ni imágenes, ni estadísticas, ni rastreadores. Cada página"
+        " es HTML simple y una hoja de estilo, servidas desde el mismo lugar.",
+        "privacy.site.2": "Los enlaces a plataformas y fuentes te llevan a esos sitios, donde"
+        " se aplican sus propias reglas.",
+        "privacy.site.3": "El servidor web que aloja estas páginas puede guardar el registro"
+        " técnico de accesos que guarda todo servidor; la configuración de ejemplo que trae"
+        " privacybot no guarda ninguno.",
+        "footer": "Respuestas de la base de conocimiento de privacybot. Cada dato tiene fuente"
+        " y fecha: las plataformas cambian sus ajustes, así que mira la fecha.",
+        "topics.json": "Todos los temas como datos (JSON)",
         "choose_language": "Elige tu idioma",
     },
     "pt": {
@@ -168,6 +177,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy.title": "O que este site e o bot guardam",
         "privacy.site": "Este site",
         "privacy.bot": "O bot",
+        "privacy.site.1": "Este site não usa cookies, não executa scripts e não carrega nada"
+        " de outros sites: nem fontes, nem imagens, nem estatísticas, nem rastreadores. Cada"
+        " página é HTML simples e uma folha de estilo, servidos do mesmo lugar.",
+        "privacy.site.2": "Os links para plataformas e fontes levam você a esses sites, onde"
+        " valem as regras deles.",
+        "privacy.site.3": "O servidor web que hospeda estas páginas pode manter o registro"
+        " técnico de acessos que todo servidor mantém; a configuração de exemplo que vem com o"
+        " privacybot não mantém nenhum.",
+        "footer": "Respostas da base de conhecimento do privacybot. Cada fato tem fonte e data:"
+        " as plataformas mudam as configurações, então confira a data.",
+        "topics.json": "Todos os temas como dados (JSON)",
         "choose_language": "Escolha seu idioma",
     },
     "de": {
@@ -199,6 +219,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy.title": "Was diese Website und der Bot speichern",
         "privacy.site": "Diese Website",
         "privacy.bot": "Der Bot",
+        "privacy.site.1": "Diese Website setzt keine Cookies, führt keine Skripte aus und lädt"
+        " nichts von anderen Websites: keine Schriften, Bilder, Statistiken oder Tracker. Jede"
+        " Seite ist schlichtes HTML mit einem Stylesheet, vom selben Ort ausgeliefert.",
+        "privacy.site.2": "Links zu Plattformen und Quellen führen auf deren Websites; dort"
+        " gelten deren eigene Regeln.",
+        "privacy.site.3": "Der Webserver, der diese Seiten ausliefert, kann das technische"
+        " Zugriffsprotokoll führen, das jeder Server führt; die mit privacybot gelieferte"
+        " Beispielkonfiguration führt keines.",
+        "footer": "Antworten aus der Wissensdatenbank von privacybot. Jede Aussage hat eine"
+        " Quelle und ein Datum: Plattformen ändern ihre Einstellungen, achte auf das Datum.",
+        "topics.json": "Alle Themen als Daten (JSON)",
         "choose_language": "Sprache wählen",
     },
     "it": {
@@ -230,6 +261,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy.title": "Cosa conservano questo sito e il bot",
         "privacy.site": "Questo sito",
         "privacy.bot": "Il bot",
+        "privacy.site.1": "Questo sito non usa cookie, non esegue script e non carica nulla"
+        " da altri siti: né font, né immagini, né statistiche, né tracker. Ogni pagina è HTML"
+        " semplice con un foglio di stile, serviti dallo stesso posto.",
+        "privacy.site.2": "I link a piattaforme e fonti ti portano su quei siti, dove valgono"
+        " le loro regole.",
+        "privacy.site.3": "Il server web che ospita queste pagine può tenere il registro"
+        " tecnico degli accessi che tiene ogni server; la configurazione di esempio fornita con"
+        " privacybot non ne tiene.",
+        "footer": "Risposte dalla base di conoscenza di privacybot. Ogni fatto ha una fonte e"
+        " una data: le piattaforme cambiano le impostazioni, controlla la data.",
+        "topics.json": "Tutti gli argomenti come dati (JSON)",
         "choose_language": "Scegli la lingua",
     },
     "ja": {
@@ -261,6 +303,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy.title": "このサイトとボットが保存するもの",
         "privacy.site": "このサイト",
         "privacy.bot": "ボット",
+        "privacy.site.1": "このサイトはCookieを使わず、スクリプトを実行せず、"
+        "他のサイトから何も読み込みません（フォント、画像、アクセス解析、トラッカーなし）。"
+        "各ページは同じ場所から配信される素のHTMLと1つのスタイルシートだけです。",
+        "privacy.site.2": "プラットフォームや出典へのリンク先では、"
+        "そのサイトのルールが適用されます。",
+        "privacy.site.3": "このページを配信するウェブサーバーは、どのサーバーにもある技術的な"
+        "アクセスログを残すことがあります。privacybot に付属する設定例はログを残しません。",
+        "footer": "privacybot のナレッジベースからの回答です。すべての事実に出典と日付があります。"
+        "プラットフォームは設定を変えるので、日付を確認してください。",
+        "topics.json": "全トピックのデータ（JSON）",
         "choose_language": "言語を選択",
     },
 }
@@ -381,21 +433,6 @@ NEEDS: dict[str, dict[str, str]] = {
     },
 }
 
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "pt": ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-           "setembro", "outubro", "novembro", "dezembro"),
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-           "September", "Oktober", "November", "Dezember"),
-    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
-           "settembre", "ottobre", "novembre", "dicembre"),
-}  # fmt: skip
-
 
 def site_text(language: str, key: str) -> str:
     """A fixed phrase of the site in ``language`` (English when it has none)."""
@@ -405,25 +442,3 @@ def site_text(language: str, key: str) -> str:
 def need_label(language: str, need: str) -> str:
     """A need id's heading in ``language`` (English, then the id itself, as fallbacks)."""
     return NEEDS.get(language, {}).get(need) or NEEDS["en"].get(need) or need.replace("_", " ")
-
-
-def format_date(day: dt.date, language: str) -> str:
-    """A date as people of ``language`` write it ("5 décembre 2026", "2026年12月5日").
-
-    Args:
-        day: The date.
-        language: The page's language; English for an unknown one.
-
-    Returns:
-        The date in words, day and month in the language's order.
-    """
-    if language == "ja":
-        return f"{day.year}年{day.month}月{day.day}日"
-    month = _MONTHS.get(language, _MONTHS["en"])[day.month - 1]
-    if language == "de":
-        return f"{day.day}. {month} {day.year}"
-    if language in ("es", "pt"):
-        return f"{day.day} de {month} de {day.year}"
-    if language in ("fr", "it"):
-        return f"{day.day} {month} {day.year}"
-    return f"{month} {day.day}, {day.year}"
