@@ -23,6 +23,7 @@ from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher, detect_surface
 from bot.nlu.normalize import STOPWORDS, clean
 from bot.ratelimit import UserRateLimiter, Verdict
+from bot.site.urls import topic_page_url
 from bot.store.base import Store, UserState
 from bot.store.memory import MemoryStore
 from bot.texts import labels, text
@@ -57,6 +58,8 @@ class Core:
             improving the knowledge base. Off by default.
         limiter: The per-person rate limit adapters consult through
             :meth:`admit`; None for no limit.
+        site_url: The published site's root (``PRIVACYBOT_SITE_URL``); answers
+            then carry their topic page's address in ``Reply.site_url``.
     """
 
     def __init__(
@@ -66,10 +69,12 @@ class Core:
         *,
         log_unanswered: bool = False,
         limiter: UserRateLimiter | None = None,
+        site_url: str | None = None,
     ) -> None:
         self.store: Store = store or MemoryStore()
         self.log_unanswered = log_unanswered
         self.limiter = limiter
+        self.site_url = site_url
         self._kb = kb
         self._matcher = Matcher(kb)
 
@@ -293,6 +298,10 @@ class Core:
                 Alternative(t, round(c, 3)) for t, c in alternatives if t != topic_id
             ),
             labels=labels(language),
+            # The page in the reply's language when the topic has one, else in English.
+            site_url=topic_page_url(
+                self.site_url, language if topic.has_language(language) else "en", topic_id
+            ),
         )
 
     def _topic_titles(self, language: str) -> tuple[str, ...]:

@@ -103,3 +103,6 @@ class Reply:
     alternatives: tuple[Alternative, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     """Localized headings for renderers ("Steps", "Sources", "Checked on"...)."""
+    site_url: str | None = None
+    """The topic's page on the published site (``PRIVACYBOT_SITE_URL``), or None: the
+    Telegram "full answer" button and the Bluesky link card point there."""

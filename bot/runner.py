@@ -283,7 +283,13 @@ async def run_channels(
     installed: list[signal.Signals] = []
     try:
         limiter = UserRateLimiter(settings.user_rate) if settings.user_rate else None
-        core = Core(kb, store, log_unanswered=settings.log_unanswered, limiter=limiter)
+        core = Core(
+            kb,
+            store,
+            log_unanswered=settings.log_unanswered,
+            limiter=limiter,
+            site_url=settings.site_url,
+        )
         channels: list[Channel] = []
         for name in names:
             module = _import(modules[name])

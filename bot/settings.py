@@ -196,6 +196,19 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return value
 
 
+def _site_url(env: Mapping[str, str]) -> str | None:
+    # Checked at start-up: a typo would otherwise put a broken link in every answer.
+    raw = env.get("PRIVACYBOT_SITE_URL", "").strip()
+    if not raw:
+        return None
+    if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", raw):
+        raise ConfigError(
+            f"PRIVACYBOT_SITE_URL: expected the site's root, like https://privacy.example.org/,"
+            f" got {raw!r}"
+        )
+    return raw.rstrip("/") + "/"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What the process needs besides the channels' own sections.
@@ -220,6 +233,8 @@ class Settings:
             (JSON unless writing to a terminal).
         user_rate: ``PRIVACYBOT_USER_RATE``: messages one person may send per
             window (``10/60`` by default); None (``off``) for no limit.
+        site_url: ``PRIVACYBOT_SITE_URL``: the published site's root
+            (``privacybot site build``); None for no links to it.
     """
 
     db_path: Path
@@ -234,6 +249,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"
     user_rate: Rate | None = DEFAULT_USER_RATE
+    site_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -297,6 +313,7 @@ class Settings:
             log_level=_choice(env, "PRIVACYBOT_LOG_LEVEL", "INFO", LOG_LEVELS),
             log_format=_choice(env, "PRIVACYBOT_LOG_FORMAT", "auto", LOG_FORMATS),
             user_rate=Rate.parse(env.get("PRIVACYBOT_USER_RATE", "").strip() or DEFAULT_RATE),
+            site_url=_site_url(env),
         )
 
     @property
@@ -332,6 +349,7 @@ class Settings:
                 "PRIVACYBOT_USER_RATE",
                 f"{self.user_rate.limit}/{self.user_rate.window:g}" if self.user_rate else "off",
             ),
+            ("PRIVACYBOT_SITE_URL", self.site_url or "(unset: replies link to no site)"),
         ]
         return rows
 

@@ -284,3 +284,28 @@ def test_the_site_speaks_every_language_it_builds(kb: KnowledgeBase) -> None:
     for lang in SITE_LANGUAGES:
         assert set(TEXTS[lang]) == set(TEXTS["en"]), lang
         assert set(kb.needs) <= set(NEEDS[lang]), lang
+
+
+def test_answers_carry_their_page_when_the_site_is_published(site: Path, kb: KnowledgeBase) -> None:
+    from bot.kb.schema import LANGUAGES
+
+    assert Core(kb).topic_reply("x.grok_training", "fr").site_url is None
+    core = Core(kb, site_url=BASE_URL)
+    assert core.topic_reply("x.grok_training", "fr").site_url == BASE_URL + "fr/x/grok-training/"
+    # Whatever the reply's language, the link lands on a page that exists.
+    for topic_id in kb.topics:
+        for lang in LANGUAGES:
+            url = core.topic_reply(topic_id, lang).site_url
+            assert url is not None and (site / url_to_file(url)).is_file(), (topic_id, lang)
+
+
+def test_site_url_setting() -> None:
+    from bot.errors import ConfigError
+    from bot.settings import Settings
+
+    assert Settings.from_env({}).site_url is None
+    settings = Settings.from_env({"PRIVACYBOT_SITE_URL": " https://p.example/sub "})
+    assert settings.site_url == "https://p.example/sub/"
+    assert ("PRIVACYBOT_SITE_URL", "https://p.example/sub/") in settings.describe()
+    with pytest.raises(ConfigError, match="PRIVACYBOT_SITE_URL"):
+        Settings.from_env({"PRIVACYBOT_SITE_URL": "p.example"})
