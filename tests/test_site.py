@@ -309,3 +309,34 @@ def test_site_url_setting() -> None:
     assert ("PRIVACYBOT_SITE_URL", "https://p.example/sub/") in settings.describe()
     with pytest.raises(ConfigError, match="PRIVACYBOT_SITE_URL"):
         Settings.from_env({"PRIVACYBOT_SITE_URL": "p.example"})
+
+
+def test_deploy_example_builds_and_serves_the_site(site: Path, tmp_path: Path) -> None:
+    deploy = REPO / "deploy"
+    compose = yaml.safe_load((deploy / "docker-compose.yml").read_text())
+    build, serve = compose["services"]["site-build"], compose["services"]["site"]
+    assert build["profiles"] == serve["profiles"] == ["site"]
+    assert build["command"][:2] == ["site", "build"]
+    out = build["command"][2]
+    volume = next(v for v in build["volumes"] if v.startswith("privacybot-site:"))
+    mount = next(v for v in serve["volumes"] if v.startswith("privacybot-site:"))
+    served_root = serve["environment"]["SITE_ROOT"]
+    # The folder Caddy serves is the one the build writes, seen through the shared volume.
+    assert out.replace(volume.split(":")[1], "") == served_root.replace(mount.split(":")[1], "")
+    assert serve["depends_on"]["site-build"]["condition"] == "service_completed_successfully"
+    assert "./Caddyfile.site:/etc/caddy/Caddyfile:ro" in serve["volumes"]
+    assert "env_file" not in build  # the bot's tokens stay out of the build container
+    caddyfile = (deploy / "Caddyfile.site").read_text()
+    assert not re.search(r"^\s*log\b", caddyfile, re.M), "the privacy page promises no log"
+    page = parse(site, "en/x/grok-training/index.html")
+    meta = next(a for a in page.attrs("meta") if a.get("http-equiv") == "Content-Security-Policy")
+    assert f'Content-Security-Policy "{meta["content"]}; frame-ancestors' in caddyfile
+    if shutil.which("caddy"):
+        done = subprocess.run(
+            ["caddy", "validate", "--config", str(deploy / "Caddyfile.site")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SITE_ROOT": str(site)},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
