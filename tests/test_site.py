@@ -324,7 +324,11 @@ def test_deploy_example_builds_and_serves_the_site(site: Path, tmp_path: Path) -
     # The folder Caddy serves is the one the build writes, seen through the shared volume.
     assert out.replace(volume.split(":")[1], "") == served_root.replace(mount.split(":")[1], "")
     assert serve["depends_on"]["site-build"]["condition"] == "service_completed_successfully"
-    assert "./Caddyfile.site:/etc/caddy/Caddyfile:ro" in serve["volumes"]
+    assert serve["build"]["dockerfile"] == "deploy/Dockerfile.site"
+    assert (
+        "COPY deploy/Caddyfile.site /etc/caddy/Caddyfile"
+        in (deploy / "Dockerfile.site").read_text()
+    )
     assert "env_file" not in build  # the bot's tokens stay out of the build container
     caddyfile = (deploy / "Caddyfile.site").read_text()
     assert not re.search(r"^\s*log\b", caddyfile, re.M), "the privacy page promises no log"
