@@ -163,6 +163,10 @@ def test_topic_page_shows_every_surface_source_and_the_date(site: Path, kb: Know
     assert re.search(r"\d{1,2} [a-zéû]+ \d{4}", format_date(topic.last_verified, "fr"))
     hrefs = {a.get("href") for a in page.attrs("a")}
     assert {s.url for s in topic.sources} <= hrefs
+    assert len(topic.sources) > 3, "more sources than a chat reply holds"
+    kinds = [t for t in page.text if t.startswith("(") and t.endswith(")")]
+    assert len(kinds) == len(topic.sources)
+    assert set(kinds) <= {"(officielle)", "(autorité)", "(presse)", "(guide)"}
     assert topic.url in hrefs
     ids = {a.get("id") for _, a in page.tags}
     assert {"steps-web", "steps-ios", "steps-android", "sources"} <= ids
