@@ -198,7 +198,7 @@ def test_axe_finds_no_serious_or_critical_violation(
         browser.page("Page.setBypassCSP", enabled=False)
     (artifacts / "axe.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     for page, result in results.items():
-        counts = {}
+        counts: dict[str, int] = {}
         for v in result["violations"]:
             counts[v["impact"]] = counts.get(v["impact"], 0) + 1
         print(f"axe {result['version']} {page}: {result['passes']} rules passed, {counts}")
