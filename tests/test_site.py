@@ -348,3 +348,10 @@ def test_deploy_example_builds_and_serves_the_site(site: Path, tmp_path: Path) -
             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SITE_ROOT": str(site)},
         )
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_home_lists_x_first_then_needs(site: Path) -> None:
+    home = parse(site, "en/index.html")
+    links = [a["href"] for a in home.attrs("a") if a.get("href", "").count("/") == 2]
+    assert links[0].startswith("x/"), links[:3]
+    assert "Stop AI training on your data" in home.text

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 
-from bot.core import Core
+from bot.core import PRIMARY_PLATFORM, Core
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import SURFACES, Topic, format_date
 from bot.messages import Reply
@@ -244,11 +244,13 @@ class SiteBuilder:
         )
 
     def _listing(self, language: str) -> list[Topic]:
-        return [
+        topics = [
             topic
             for tid, topic in self.kb.topics.items()
             if language in self.languages[tid] and topic.platform != BOT_PLATFORM
         ]
+        # X first, as in the bot's own lists: it is what most people come for.
+        return sorted(topics, key=lambda t: t.platform != PRIMARY_PLATFORM)
 
     def home_page(self, language: str) -> str:
         """Render a language's home page: topics by platform, then by need."""
