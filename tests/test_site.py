@@ -221,6 +221,10 @@ def test_a_page_per_optional_language_a_topic_has(tmp_path: Path) -> None:
     )
     # Only the topic written in Spanish gets a Spanish page and a place on the Spanish home.
     assert not (out / "es/x/delete-account").exists()
+    related = [
+        a for a in page.attrs("a") if "/x/" in a["href"] and "grok-training" not in a["href"]
+    ]
+    assert related and all(a["lang"] == "en" and "/en/" in a["href"] for a in related), related
     assert "es" not in parse(out, "en/x/delete-account/index.html").alternates()
     home = parse(out, "es/index.html")
     assert [a["href"] for a in home.attrs("a") if "grok-training" in a.get("href", "")]

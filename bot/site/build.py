@@ -210,7 +210,12 @@ class SiteBuilder:
         files = {lang: self.topic_file(lang, topic_id) for lang in self.languages[topic_id]}
         main, sections = self.sections(topic_id, language)
         related = [
-            {"title": c.label, "href": _relative(self.topic_file(language, c.value), page)}
+            {
+                "title": c.label,
+                "href": _relative(self.topic_file(language, c.value), page),
+                # A related topic not written in this language opens in English.
+                "lang": None if language in self.languages[c.value] else "en",
+            }
             for c in main.choices
             if c.kind == "topic" and c.value in self.kb.topics
         ]
