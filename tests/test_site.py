@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from site_pages import BASE_URL, Page, pages, parse, resolve, url_to_file
 
 from bot.core import Core
 from bot.kb.loader import KnowledgeBase, load_knowledge
@@ -23,7 +24,6 @@ from bot.kb.schema import format_date
 from bot.messages import Reply
 from bot.site.build import MARKER, SiteError, build_site, topic_languages
 from bot.site.urls import topic_page_url, topic_path
-from tests.site_pages import BASE_URL, Page, pages, parse, resolve, url_to_file
 
 REPO = Path(__file__).resolve().parents[1]
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from site_browser.cdp import Browser
 
 from bot.kb.loader import load_knowledge
 from bot.site.build import build_site
-from tests.site_browser.cdp import Browser
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / "tests" / "site_browser"
