@@ -93,11 +93,16 @@ def test_no_page_loads_anything_from_elsewhere_or_runs_a_script(
     assert "url(" not in css and "@import" not in css and "@font-face" not in css
 
 
-def test_privacy_page_says_the_site_stores_nothing(site: Path) -> None:
+def test_privacy_page_says_the_site_stores_nothing(site: Path, kb: KnowledgeBase) -> None:
     text = " ".join(parse(site, "en/privacy/index.html").text)
     assert "no cookies" in text and "no scripts" in text and "trackers" in text
     french = " ".join(parse(site, "fr/privacy/index.html").text)
     assert "aucun cookie" in french
+    bot_summary = Core(kb).topic_reply("bot.privacy", "en").summary
+    assert bot_summary in text
+    if (site / "ja/privacy/index.html").exists():  # not translated: English, marked as such
+        japanese = parse(site, "ja/privacy/index.html")
+        assert bot_summary in japanese.text and {"lang": "en"} in japanese.attrs("div")
 
 
 def test_translations_link_to_each_other_with_hreflang(site_pages: dict[str, Page]) -> None:

@@ -293,13 +293,16 @@ class SiteBuilder:
         """Render the page saying what the site and the bot store."""
         page = f"{language}/privacy/index.html"
         files = {lang: f"{lang}/privacy/index.html" for lang in self.site_languages}
-        bot_reply = None
-        if PRIVACY_TOPIC in self.kb.topics and language in self.languages[PRIVACY_TOPIC]:
-            bot_reply = self.core.topic_reply(PRIVACY_TOPIC, language)
+        bot_reply, bot_lang = None, None
+        if PRIVACY_TOPIC in self.kb.topics:
+            # What the bot stores matters in every language: English when not translated.
+            bot_lang = language if language in self.languages[PRIVACY_TOPIC] else "en"
+            bot_reply = self.core.topic_reply(PRIVACY_TOPIC, bot_lang)
         return self.env.get_template("privacy.html").render(
             **self._common(language, page, files),
             title=site_text(language, "privacy.title"),
             bot_reply=bot_reply,
+            bot_lang=None if bot_lang == language else bot_lang,
         )
 
     def root_page(self) -> str:
