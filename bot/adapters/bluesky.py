@@ -810,6 +810,9 @@ class BlueskyChannel:
             )
             return False
         self.budget.spend(points)  # reserved now, so concurrent answers cannot overdraw
+        # Stored before posting: a leader killed mid-post must not leave its successor
+        # (another replica) a budget without these points.
+        await self.store.set_value(BUDGET_KEY, self.budget.dumps())
         used = 0
         try:
             used = await self._post_thread(item)

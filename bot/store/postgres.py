@@ -134,6 +134,18 @@ class PostgresStore:
             pool, self._pool = self._pool, None
             await pool.close()
 
+    async def dedicated_connection(self) -> Any:
+        """A connection of its own, outside the pool, for a session-level advisory lock.
+
+        It asks the server for short TCP keepalives (:data:`bot.leader.KEEPALIVE`),
+        so the server frees the lock of a leader whose host died within seconds.
+        """
+        import asyncpg
+
+        from bot.leader import KEEPALIVE
+
+        return await asyncpg.connect(self._url, timeout=10, server_settings=dict(KEEPALIVE))
+
     async def schema_version(self) -> int:
         """The database's schema version."""
         return int(await self.pool.fetchval("SELECT max(version) FROM privacybot_schema"))
