@@ -44,7 +44,7 @@ from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowl
 from bot.leader import lead_when_shared
 from bot.logging_setup import RedactingFilter
 from bot.metrics import METRICS, Metrics
-from bot.ratelimit import UserRateLimiter
+from bot.ratelimit import user_limiter
 from bot.settings import Settings, secret_values
 from bot.store import open_store
 from bot.store.base import Store
@@ -283,7 +283,7 @@ async def run_channels(
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
     try:
-        limiter = UserRateLimiter(settings.user_rate) if settings.user_rate else None
+        limiter = user_limiter(settings.user_rate, store)  # shared by replicas on PostgreSQL
         core = Core(kb, store, log_unanswered=settings.log_unanswered, limiter=limiter)
         channels: list[Channel] = []
         for name in names:
