@@ -308,11 +308,15 @@ async def test_one_replica_leads_and_a_standby_takes_over_when_its_connection_di
         await store.open()
     inner = [Inner(), Inner()]
     metrics = [Metrics(), Metrics()]
+    fast = {"poll_interval": 0.05, "heartbeat": 0.1, "heartbeat_timeout": 1.0}
     leaders = [
         LeaderChannel(
-            inner[i], lambda i=i: inner[i], stores[i].dedicated_connection,
-            metrics=metrics[i], poll_interval=0.05, heartbeat=0.1, heartbeat_timeout=1.0,
-        )  # fmt: skip
+            inner[i],
+            lambda i=i: inner[i],
+            stores[i].dedicated_connection,
+            metrics=metrics[i],
+            **fast,
+        )
         for i in range(2)
     ]
     stop = asyncio.Event()
