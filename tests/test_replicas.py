@@ -69,6 +69,8 @@ class RoundRobin:
         self._runner: Any = None
         self._session: Any = None
         self.port = 0
+        self.sent_to: dict[int, int] = {}
+        """The port each update was last handed to, by update id."""
 
     async def start(self) -> RoundRobin:
         import aiohttp
@@ -94,6 +96,8 @@ class RoundRobin:
         for _ in range(len(self.ports)):
             port = self.ports[next(self._turn) % len(self.ports)]
             url = f"http://127.0.0.1:{port}{request.path}"
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self.sent_to[int(json.loads(body)["update_id"])] = port
             try:
                 async with self._session.post(url, data=body, headers=headers) as answer:
                     return web.Response(status=answer.status, body=await answer.read())
@@ -436,11 +440,14 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
             mentions.append(created.uri)
             await asyncio.sleep(0.1)  # people arrive over time, not all in one instant
 
+    writer: dict[int, int] = {}  # update id -> user id
+
     async def write_telegram(n: int) -> None:
         for _ in range(n):
             user = FakeTelegram.user(9000 + len(users), "Ann", "en")
             users.append(user["id"])
-            await tg.send_text(user, question)
+            update = await tg.send_text(user, question)
+            writer[update["update_id"]] = user["id"]
             await asyncio.sleep(0.05)
 
     try:
@@ -448,8 +455,23 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
         leader = await world.wait_leader(60)
         await tg.wait_for(lambda: tg.webhook.get("url"), 30)
 
-        burst = asyncio.gather(post_mentions(16), write_telegram(24))
+        bluesky_burst = asyncio.ensure_future(post_mentions(16))
         await _wait(lambda: leader.answered() >= 3, 60)  # mid-burst: some answered, more coming
+        # Replies stall a moment, so the leader is killed holding a Telegram update it
+        # has accepted but not yet answered: it must come back through another replica.
+        tg.inject_stall("sendMessage", 2.0, count=3)
+        burst = asyncio.gather(bluesky_burst, write_telegram(24))
+        assert world.proxy is not None
+        sent_to = world.proxy.sent_to
+
+        def leader_holds_an_update() -> bool:
+            return any(
+                port == leader.tg_port and not tg.chat(writer[update_id])
+                for update_id, port in list(sent_to.items())
+                if update_id in writer
+            )
+
+        await _wait(leader_holds_an_update, 30)
         assert leader.proc is not None
         leader.proc.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
@@ -468,7 +490,10 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
             assert time.monotonic() < deadline, f"mentions left unanswered\n{world.logs()}"
             await asyncio.sleep(0.3)
         for user_id in users:
-            await tg.wait_messages(user_id, per_answer, timeout=30)
+            try:
+                await tg.wait_messages(user_id, per_answer, timeout=30)
+            except TimeoutError:
+                raise AssertionError(f"Telegram user {user_id} got no answer (lost)") from None
         await asyncio.sleep(1.5)  # long enough for a duplicate, if any, to show up
         counts = await asyncio.to_thread(own_replies, stack, bot.handle, PW)
         twice = {uri: n for uri, n in counts.items() if uri in mentions and n != 1}
