@@ -61,7 +61,7 @@ async def _until(condition: Any, timeout: float, what: str) -> None:
 
 
 async def bench(kills: int, mentions_per_round: int, messages_per_round: int) -> dict[str, Any]:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     from tests.bluesky_stack import stack
 
