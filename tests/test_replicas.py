@@ -404,6 +404,34 @@ async def test_replicas_share_the_per_person_rate_limit(request: pytest.FixtureR
     assert sorted(keys) == sorted(user_key(SALT, "telegram", u) for u in ("7", "8"))
 
 
+async def test_write_points_are_stored_before_the_post_so_a_successor_counts_them(
+    tmp_path: Path,
+) -> None:
+    """A leader killed while a reply is on its way must leave the points in the store."""
+    from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+
+    from bot.adapters.bluesky import BUDGET_KEY
+    from bot.store.memory import MemoryStore
+
+    fake = await FakeXrpc().start()
+    store = MemoryStore()
+    core = Core(load_knowledge(write_test_kb(tmp_path / "kb")), store)
+    try:
+        fake.add_mention("how do I stop Grok training?")
+        fake.faults["com.atproto.repo.createRecord"] = [("sleep", 2.0)]
+        channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
+        stop = asyncio.Event()
+        task = asyncio.create_task(channel.run(stop))
+        await until(lambda: fake.count("com.atproto.repo.createRecord") == 1)
+        # The post is on its way: what a successor would read if this leader died now.
+        stored = json.loads(await store.get_value(BUDGET_KEY) or "{}")
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        assert sum(stored.values()) == 3  # the reply's write points
+    finally:
+        await fake.stop()
+
+
 # --------------------------------------------------------------------------- the real thing
 
 
