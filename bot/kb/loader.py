@@ -80,13 +80,19 @@ class KnowledgeBase:
 def default_dir() -> Path:
     """Where the knowledge base lives unless ``PRIVACYBOT_KNOWLEDGE_DIR`` says otherwise.
 
-    The repository's ``knowledge/`` folder sits beside the ``bot`` package, which
-    is where an editable install (the README's quick start) finds it.
+    An installed wheel (``pip install .``, ``pipx install .``) carries the knowledge
+    base inside the package as ``bot/knowledge``; in a clone (an editable install,
+    ``python -m bot``) it is the repository's ``knowledge/`` folder beside the
+    ``bot`` package, which editors change.
     """
     env = os.environ.get("PRIVACYBOT_KNOWLEDGE_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "knowledge"
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "knowledge"
+    if shipped.is_dir():
+        return shipped
+    return package.parent / "knowledge"
 
 
 def reserved_file(directory: Path, name: str) -> Path:
