@@ -283,13 +283,21 @@ def test_a_regulator_source_is_enough(kb_dir: Path, capsys: pytest.CaptureFixtur
     assert _check(kb_dir, capsys)[0] == 0
 
 
+@pytest.mark.parametrize(
+    "caveat",
+    [
+        "Demo has published no official page about this.",
+        "No Demo help page on this could be reached; the facts come from the press.",
+        "No Demo help or policy page and no regulator page could be read.",
+    ],
+)
 def test_without_official_source_a_caveat_and_two_independent_press(
-    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+    kb_dir: Path, capsys: pytest.CaptureFixture[str], caveat: str
 ) -> None:
     def change(d: dict[str, Any]) -> None:
         topic = d["topics"][1]
         topic["sources"] = [_press(1), _press(2)]
-        topic["en"]["caveats"] = ["Demo has published no official page about this."]
+        topic["en"]["caveats"] = [caveat]
         topic["fr"]["caveats"] = ["Demo n'a publié aucune page officielle à ce sujet."]
 
     _edit(kb_dir, change)

@@ -25,11 +25,13 @@ from bot.kb.schema import SOURCE_KINDS, Source, Topic
 BLOCKED_FILE = "blocked_domains.yaml"
 PRIMARY_KINDS = ("official", "regulator")
 MIN_PRESS_WITHOUT_PRIMARY = 2
-# The English caveat that says no official or regulator page exists, e.g. "X has
-# published no official page about this" or "No primary source was found".
+# The English caveat that says no official or regulator page exists or could be
+# read: "X has published no official page about this", "No TikTok help or policy
+# page could be read", "No Reddit help page on this could be reached".
 _NO_PRIMARY = re.compile(
-    r"\bno (official|primary|regulator)\b|\b(official|primary) (source|page)s? "
-    r"(was|were|is|are|has|have)? ?(not|never) (found|published|available)",
+    r"\bno\s+(?:official|primary|regulator)\b"
+    r"|\bno\b[\w\s'-]{0,40}?\b(?:page|source|help|policy)\b[^.;]{0,60}?"
+    r"\b(?:could|can|was|were|is|are|exists?|found)\b",
     re.IGNORECASE,
 )
 _DATE_IN_TITLE = re.compile(r"\b(page )?dated\b|\(\s*(19|20)\d\d\s*\)$", re.IGNORECASE)
