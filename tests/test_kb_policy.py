@@ -350,6 +350,21 @@ def test_the_blocklist_names_the_audited_domains() -> None:
     } <= domains  # fmt: skip
 
 
+def test_platform_and_products_must_be_in_the_folder_registry(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _check(kb_dir, capsys)[0] == 0  # no platforms.yaml of its own: not checked
+    (kb_dir / "platforms.yaml").write_text(
+        "platforms:\n- {id: demo, name: Demo}\n- {id: demo_app, name: Demo app}\n", encoding="utf-8"
+    )
+    path = _edit(kb_dir, lambda d: d["topics"][0].update(products=["demo_app", "demo_web"]))
+    status, err, _ = _check(kb_dir, capsys)
+    assert (status, err) == (
+        2,
+        [f"{path}: demo.training: products: unknown product 'demo_web' (platforms.yaml)"],
+    )
+
+
 def test_a_date_belongs_in_date_not_in_the_title(
     kb_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

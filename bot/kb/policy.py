@@ -23,6 +23,7 @@ from bot.kb.loader import STALE_AFTER_DAYS, KnowledgeBase, Problem, reserved_fil
 from bot.kb.schema import SOURCE_KINDS, Source, Topic
 
 BLOCKED_FILE = "blocked_domains.yaml"
+PLATFORMS_FILE = "platforms.yaml"
 PRIMARY_KINDS = ("official", "regulator")
 MIN_PRESS_WITHOUT_PRIMARY = 2
 # The English caveat that says no official or regulator page exists or could be
@@ -81,6 +82,55 @@ def load_blocked(directory: Path) -> tuple[list[Blocked], list[Problem]]:
             continue
         blocked.append(Blocked(domain.lower().strip(), reason))
     return blocked, problems
+
+
+def load_platform_ids(directory: Path) -> set[str] | None:
+    """The ids of the folder's own platform registry, or None when it has none.
+
+    Only the folder's own ``platforms.yaml`` counts: a test or editor's copy with
+    made-up platforms is not checked against the bundled registry.
+
+    Args:
+        directory: The knowledge folder.
+
+    Returns:
+        The registry ids (``platforms: [{id: ...}, ...]``), or None.
+    """
+    path = directory / PLATFORMS_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # the engine's registry loader reports a broken registry
+    entries = data.get("platforms") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return None
+    return {e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)}
+
+
+def registry_problems(kb: KnowledgeBase, platform_ids: set[str]) -> list[Problem]:
+    """Topics whose platform or products are not in the platform registry."""
+    problems: list[Problem] = []
+    for topic_id, topic in kb.topics.items():
+        file = kb.files.get(topic_id, "-")
+        if topic.platform not in platform_ids:
+            problems.append(
+                Problem(
+                    file, topic_id, "id", f"unknown platform {topic.platform!r} ({PLATFORMS_FILE})"
+                )
+            )
+        for product in topic.products or []:
+            if product not in platform_ids:
+                problems.append(
+                    Problem(
+                        file,
+                        topic_id,
+                        "products",
+                        f"unknown product {product!r} ({PLATFORMS_FILE})",
+                    )
+                )
+    return problems
 
 
 def _site(source: Source) -> str:
@@ -189,6 +239,9 @@ def check_policy(kb: KnowledgeBase, blocked: list[Blocked]) -> list[Problem]:
         problems.extend(file_problems(Path(path)))
     for topic_id, topic in kb.topics.items():
         problems.extend(topic_problems(kb.files.get(topic_id, "-"), topic, blocked))
+    platform_ids = load_platform_ids(kb.directory) if kb.directory else None
+    if platform_ids is not None:
+        problems.extend(registry_problems(kb, platform_ids))
     return problems
 
 
