@@ -365,6 +365,18 @@ def test_platform_and_products_must_be_in_the_folder_registry(
     )
 
 
+def test_schema_only_reports_the_policy_without_failing(
+    kb_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _edit(kb_dir, lambda d: d["topics"][1].update(sources=[_press(1)]))
+    assert main(["kb", "check", "--schema-only", str(kb_dir)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"policy: {path}: demo.delete: sources: no official")
+    assert "1 sourcing-policy problem(s) reported, not enforced" in captured.out
+    _edit(kb_dir, lambda d: d["topics"][1].pop("sources"))
+    assert main(["kb", "check", "--schema-only", str(kb_dir)]) == 2  # the schema still counts
+
+
 def test_a_date_belongs_in_date_not_in_the_title(
     kb_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
