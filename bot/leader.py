@@ -216,14 +216,14 @@ class LeaderChannel:
                 try:
                     leading = await self.leadership.try_acquire()
                 except Exception as exc:
-                    leading = False
+                    # Nobody can tell whether another replica leads: not a healthy standby.
+                    error = f"cannot ask the database for the lock: {type(exc).__name__}"
+                    self._metrics.set_channel_state(self.name, "reconnecting", error=error)
                     if time.monotonic() - warned_at > 60:
                         warned_at = time.monotonic()
-                        log.warning(
-                            "leader: %s: cannot ask the database for the lock (%s); retrying",
-                            self.name,
-                            type(exc).__name__,
-                        )
+                        log.warning("leader: %s: %s; retrying", self.name, error)
+                    await _sleep(stop, self._poll)
+                    continue
                 if not leading:
                     self._metrics.set_channel_state(self.name, "standby")
                     await _sleep(stop, self._poll)

@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -430,6 +431,25 @@ async def test_write_points_are_stored_before_the_post_so_a_successor_counts_the
         assert sum(stored.values()) == 3  # the reply's write points
     finally:
         await fake.stop()
+
+
+def test_compose_replicas_profile_runs_webhook_replicas_behind_a_pinned_proxy() -> None:
+    import yaml
+
+    deploy = REPO / "deploy"
+    services = yaml.safe_load((deploy / "docker-compose.yml").read_text())["services"]
+    replicas = {n: s for n, s in services.items() if s.get("profiles") == ["replicas"]}
+    bots = {n: s for n, s in replicas.items() if s.get("build")}
+    assert len(bots) >= 2
+    for service in bots.values():
+        assert service["environment"]["TELEGRAM_MODE"] == "webhook"
+        assert service["read_only"] is True and service["cap_drop"] == ["ALL"]
+        assert "postgres" in service["depends_on"]
+    (proxy,) = [s for s in replicas.values() if "caddy" in s.get("image", "")]
+    assert re.search(r"@sha256:[0-9a-f]{64}$", proxy["image"])
+    caddyfile = (deploy / "Caddyfile.replicas").read_text()
+    for name, service in bots.items():
+        assert f"{name}:{service['environment']['TELEGRAM_PORT']}" in caddyfile
 
 
 # --------------------------------------------------------------------------- the real thing
