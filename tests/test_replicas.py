@@ -354,6 +354,15 @@ async def test_one_replica_leads_and_a_standby_takes_over_when_its_connection_di
         await _wait(lambda: inner[second].running.is_set(), 5)
         assert not inner[first].running.is_set()
         await _wait(lambda: state(first) == "standby", 5)
+
+        # The lock's connection asks the server for short keepalives, so a vanished
+        # host's lock is freed in seconds, not after the system's two hours.
+        conn = await stores[0].dedicated_connection()
+        try:
+            assert await conn.fetchval("SHOW tcp_keepalives_idle") == "3"
+            assert await conn.fetchval("SHOW tcp_keepalives_count") == "3"
+        finally:
+            await conn.close()
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
