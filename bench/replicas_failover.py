@@ -13,8 +13,9 @@ replica is started again, so three run at all times. It reports:
 * takeover time (SIGKILL to exactly one new leader in ``/healthz``), p50 and max;
 * mentions answered twice or never (from the bot's own repository on the PDS);
 * Telegram messages answered twice or never (from the fake Bot API);
-* Bluesky requests in the last 5 minutes across all replicas (the shared,
-  persisted count the leaders keep) and the bench's duration.
+* Bluesky requests per 5 minutes across all replicas: the shared, persisted
+  count the leaders keep, and the peak 5-minute count of the requests the PDS
+  really received (through a counting proxy); and the bench's duration.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ for _path in (REPO, REPO / "tests"):
 from fake_telegram import FakeTelegram  # noqa: E402
 from store_fixtures import PostgresCluster  # noqa: E402
 from telegram_fixtures import TOKEN  # noqa: E402
+from test_bluesky_resilience import PdsProxy  # noqa: E402
 from test_replicas import (  # noqa: E402
     PW,
     RENDER,
@@ -50,6 +52,18 @@ from test_replicas import (  # noqa: E402
 )
 
 from bot.adapters.bluesky import REQUESTS_KEY  # noqa: E402
+
+
+class CountingProxy(PdsProxy):
+    """The PDS as the replicas see it, counting every request they make."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.times: list[float] = []
+
+    async def _forward(self, request: Any) -> Any:
+        self.times.append(time.time())
+        return await super()._forward(request)
 
 
 async def _until(condition: Any, timeout: float, what: str) -> None:
@@ -79,7 +93,8 @@ async def bench(kills: int, mentions_per_round: int, messages_per_round: int) ->
     question, reply = await expected()
     per_answer = sum(map(len, RENDER.render(reply)))
     tg = await FakeTelegram(TOKEN).start()
-    world = ReplicaSet(base, cluster.url(name), tg, stack.current().pds_url, bot.handle, PW)
+    pds = CountingProxy(stack.current().pds_url).start()
+    world = ReplicaSet(base, cluster.url(name), tg, pds.url, bot.handle, PW)
     mentions: list[str] = []
     users: list[int] = []
     takeovers: list[float] = []
@@ -140,6 +155,11 @@ async def bench(kills: int, mentions_per_round: int, messages_per_round: int) ->
         now = time.time()
         window = {int(k): int(v) for k, v in json.loads(raw or "{}").items()}
         requests_5min = sum(v for k, v in window.items() if k > now - 300)
+        seen = sorted(pds.times)
+        peak_5min = max(
+            (sum(1 for t in seen[i:] if t < start + 300) for i, start in enumerate(seen)),
+            default=0,
+        )
         tg_counts = [len(tg.chat(u)) for u in users]
         return {
             "kills": kills,
@@ -155,12 +175,15 @@ async def bench(kills: int, mentions_per_round: int, messages_per_round: int) ->
             "telegram_duplicated": sum(1 for n in tg_counts if n > per_answer),
             "telegram_missing": sum(1 for n in tg_counts if n < per_answer),
             "telegram_429s": tg.flood_429s,
-            "bluesky_requests_last_5min_all_replicas": requests_5min,
+            "bluesky_requests_5min_counted_by_replicas": requests_5min,
+            "bluesky_requests_5min_seen_by_pds_peak": peak_5min,
+            "bluesky_requests_total_seen_by_pds": len(seen),
             "duration_s": round(time.monotonic() - started, 1),
         }
     finally:
         await world.stop()
         await tg.stop()
+        pds.close()
         cluster.stop()
 
 

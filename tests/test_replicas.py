@@ -442,6 +442,36 @@ async def test_write_points_are_stored_before_the_post_so_a_successor_counts_the
         await fake.stop()
 
 
+async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
+    tmp_path: Path,
+) -> None:
+    """A leader killed mid-burst must leave its successor the requests it made."""
+    from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+
+    from bot.adapters.bluesky import REQUESTS_KEY
+    from bot.store.memory import MemoryStore
+
+    fake = await FakeXrpc().start()
+    store = MemoryStore()
+    core = Core(load_knowledge(write_test_kb(tmp_path / "kb")), store)
+    try:
+        for i in range(3):
+            fake.add_mention(f"how do I stop Grok training? {i}")
+        fake.faults["com.atproto.repo.createRecord"] = [(), ("sleep", 2.0)]
+        channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
+        stop = asyncio.Event()
+        task = asyncio.create_task(channel.run(stop))
+        await until(lambda: fake.count("com.atproto.repo.createRecord") == 2)
+        names = [nsid for _, nsid in fake.calls]
+        made = names.index("com.atproto.repo.createRecord") + 1  # up to the first reply
+        stored = json.loads(await store.get_value(REQUESTS_KEY) or "{}")
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        assert sum(stored.values()) >= made, (stored, names)
+    finally:
+        await fake.stop()
+
+
 def test_compose_replicas_profile_runs_webhook_replicas_behind_a_pinned_proxy() -> None:
     import yaml
 
