@@ -93,7 +93,8 @@ async def bench(kills: int, mentions_per_round: int, messages_per_round: int) ->
     question, reply = await expected()
     per_answer = sum(map(len, RENDER.render(reply)))
     tg = await FakeTelegram(TOKEN).start()
-    pds = CountingProxy(stack.current().pds_url).start()
+    pds = CountingProxy(stack.current().pds_url)
+    pds.start()
     world = ReplicaSet(base, cluster.url(name), tg, pds.url, bot.handle, PW)
     mentions: list[str] = []
     users: list[int] = []
