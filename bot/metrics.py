@@ -292,6 +292,14 @@ class Metrics:
             for ch, st in sorted(self.channels.items()):
                 sample("privacybot_channel_up", ("channel",), (ch,), int(st.state == "running"))
                 sample("privacybot_channel_restarts_total", ("channel",), (ch,), st.restarts)
+            family(
+                "privacybot_channel_standby",
+                "gauge",
+                "1 while another replica runs this channel (healthy; see bot.leader).",
+            )
+            for ch, st in sorted(self.channels.items()):
+                standby = int(st.state == "standby")
+                sample("privacybot_channel_standby", ("channel",), (ch,), standby)
             family("privacybot_knowledge_info", "gauge", "The knowledge base in use.")
             if self.kb_version is not None:
                 sample(
