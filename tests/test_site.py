@@ -287,6 +287,7 @@ def test_cli_builds_the_site(tmp_path: Path) -> None:
 def test_cli_fails_with_file_topic_field_on_an_invalid_knowledge_base(tmp_path: Path) -> None:
     kb_dir = tmp_path / "knowledge"
     shutil.copytree(REPO / "knowledge", kb_dir)
+    x = kb_dir / "x.yaml"
     x.write_text(x.read_text(encoding="utf-8").replace("last_verified:", "last_checked:", 1))
     done = _cli("--kb", str(kb_dir), "site", "build", str(tmp_path / "out"))
     assert done.returncode == 2
