@@ -9,7 +9,9 @@ adapter renders within its own limits.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -18,7 +20,16 @@ from typing import TypeVar
 from bot import metrics
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import SURFACES, Topic
-from bot.messages import Alternative, Choice, IncomingMessage, Reply, SourceRef
+from bot.messages import (
+    DETAIL_PARTS,
+    Alternative,
+    Choice,
+    IncomingMessage,
+    Part,
+    Reply,
+    SourceRef,
+    SurfaceAnswer,
+)
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher, detect_surface
 from bot.nlu.normalize import STOPWORDS, clean
@@ -33,6 +44,11 @@ T = TypeVar("T")
 HELP_TOPIC = "bot.help"
 PRIMARY_PLATFORM = "x"
 MAX_RELATED = 3
+MAX_SOURCES = 3
+MAX_INLINE = 10
+# A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
+# as "x-grok_training", optionally followed by "-fr" for the language.
+_PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)-([a-z][a-z0-9_]*)(?:-([a-z]{2}))?$")
 # A follow-up like "and on Android?" is short and names a surface but no topic.
 _FOLLOW_UP_MAX_WORDS = 6
 
@@ -232,15 +248,22 @@ class Core:
         surface: str | None = None,
         confidence: float = 1.0,
         alternatives: tuple[tuple[str, float], ...] = (),
+        part: Part = "short",
     ) -> Reply:
-        """Build the full answer for a topic (also used when a button is pressed).
+        """Build the answer for a topic, with every part, showing ``part``.
+
+        The short answer holds the summary, the steps for one surface and the
+        direct link; the details are the other surfaces, the facts and caveats
+        ("why"), the best three sources with their dates and the related topics.
+        Renderers show ``part`` and offer the others (``Reply.parts``).
 
         Args:
             topic_id: The topic to answer.
-            language: ``en`` or ``fr``.
-            surface: ``web``/``ios``/``android``/``app`` or None for the default.
+            language: The reply's language.
+            surface: ``web``/``ios``/``android``/``app``, or None for the default.
             confidence: Reported confidence.
             alternatives: Other candidate topics with scores.
+            part: Which part to show (see :data:`bot.messages.Part`).
 
         Returns:
             An ``answer`` reply.
@@ -256,15 +279,27 @@ class Core:
         if chosen is not None:
             entry = loc.steps[chosen]
             steps, note = tuple(entry.steps), entry.note
+        others = tuple(
+            SurfaceAnswer(name, text(language, f"surface.on.{name}"), tuple(e.steps), e.note)
+            for name, e in sorted(loc.steps.items(), key=lambda item: SURFACES.index(item[0]))
+            if name != chosen
+        )
         choices = [
-            Choice("surface", s, text(language, f"surface.{s}"))
-            for s in SURFACES
-            if s in loc.steps and s != chosen
+            Choice("surface", o.surface, text(language, f"surface.{o.surface}")) for o in others
         ]
-        choices += [
+        related = [
             Choice("topic", rel, self._kb.topics[rel].lang(language).title)
             for rel in topic.related[:MAX_RELATED]
+            if rel in self._kb.topics
         ]
+        choices += related
+        sources = self.best_sources(topic_id)
+        available = {
+            "surfaces": bool(others),
+            "why": bool(loc.facts or loc.caveats),
+            "sources": bool(sources),
+            "related": bool(related),
+        }
         items: tuple[str, ...] = ()
         if topic_id == HELP_TOPIC:
             items = self._topic_titles(language)
@@ -283,7 +318,7 @@ class Core:
             url=topic.url,
             facts=tuple(loc.facts),
             caveats=tuple(loc.caveats),
-            sources=tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.sources),
+            sources=sources,
             last_verified=topic.last_verified,
             items=items,
             choices=tuple(choices),
@@ -291,7 +326,95 @@ class Core:
                 Alternative(t, round(c, 3)) for t, c in alternatives if t != topic_id
             ),
             labels=labels(language),
+            part=part,
+            parts=tuple(p for p in DETAIL_PARTS if available[p]),
+            other_surfaces=others,
+            surface_asked=surface is not None and chosen is not None,
         )
+
+    def best_sources(self, topic_id: str, n: int = MAX_SOURCES) -> tuple[SourceRef, ...]:
+        """The ``n`` sources a reply shows: official, then regulator, then newest press.
+
+        Uses the knowledge base's own ranking when it has one, else the first ``n``.
+        """
+        topic = self._kb.topics[topic_id]
+        ranker = getattr(topic, "best_sources", None)
+        chosen = list(ranker(n)) if callable(ranker) else list(topic.sources[:n])
+        return tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in chosen)
+
+    def topic_part(
+        self, topic_id: str, language: str, part: Part, *, surface: str | None = None
+    ) -> Reply:
+        """Show one part of a topic: what a button or "more", "sources", "why" asks for.
+
+        Args:
+            topic_id: The topic.
+            language: The reply's language.
+            part: ``short``, ``surfaces``, ``why``, ``sources``, ``related`` or ``full``.
+            surface: The surface the person is on, if known.
+
+        Returns:
+            An ``answer`` reply whose ``part`` is the one asked for, or the short
+            answer when the topic has nothing in that part.
+
+        Raises:
+            KeyError: If the topic does not exist.
+        """
+        reply = self.topic_reply(topic_id, language, surface=surface)
+        if part in ("short", "full") or part in reply.parts:
+            return dataclasses.replace(reply, part=part)
+        return reply
+
+    def next_part(self, reply: Reply) -> Part | None:
+        """The detail a person most likely wants after ``reply`` ("more"): the next one."""
+        if reply.kind != "answer":
+            return None
+        if reply.part in ("full",):
+            return None
+        following = reply.parts
+        if reply.part in following:
+            following = following[following.index(reply.part) + 1 :]
+        return following[0] if following else None
+
+    def inline_replies(self, query: str, language_hint: str | None) -> tuple[str, list[Reply]]:
+        """Short answers to share from any chat (Telegram inline mode); nothing is stored.
+
+        Args:
+            query: What the person typed after the bot's name.
+            language_hint: Their app's language.
+
+        Returns:
+            The language and the answers of the topics that match, best first;
+            none when the query is empty or matches nothing.
+        """
+        language = normalize_hint(language_hint) or "en"
+        question = query.strip()
+        if not clean(question):
+            return language, []
+        match = self._matcher.understand(question, language_hint=language)
+        topic_ids = [t for t, s in match.ranked if s >= self._matcher.threshold]
+        if match.topic_id is None and not match.ambiguous:
+            topic_ids = []
+        return match.language, [
+            self.topic_reply(t, match.language, surface=match.surface)
+            for t in topic_ids[:MAX_INLINE]
+        ]
+
+    @staticmethod
+    def deep_link_payload(topic_id: str, language: str | None = None) -> str:
+        """The ``/start`` payload that opens a topic (``x.grok_training`` → ``x-grok_training``)."""
+        payload = topic_id.replace(".", "-")
+        return f"{payload}-{language}" if language else payload
+
+    def deep_link_topic(self, payload: str) -> tuple[str, str | None] | None:
+        """The topic (and language, if given) a ``/start`` payload opens; None if unknown."""
+        found = _PAYLOAD.match(payload.strip())
+        if not found:
+            return None
+        topic_id = f"{found.group(1)}.{found.group(2)}"
+        if topic_id not in self._kb.topics:
+            return None
+        return topic_id, normalize_hint(found.group(3)) if found.group(3) else None
 
     def _topic_titles(self, language: str) -> tuple[str, ...]:
         # X first: it is what most people come for; then the other platforms.

@@ -57,6 +57,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "tg.short_description": "How to stop X, Grok and other platforms using your data.",
         "rate.slow_down": "You are sending messages faster than I can answer. Please wait a"
         " minute, then ask again.",
+        # Parts of an answer (buttons, headings)
+        "part.short": "↩ Short answer",
+        "part.surfaces": "Other devices",
+        "part.why": "Why / what happens",
+        "part.sources": "Sources",
+        "part.related": "Related",
+        "open": "Open the setting",
+        "tg.not_text": "I only read text. Ask me in words, for example “how do I stop Grok"
+        " training?”, or send /topics to see what I know.",
+        "tg.unknown_command": "I don't know that command. I understand /start, /help, /topics,"
+        " /lang, /privacy and /forget, or a question in your own words.",
+        "tg.inline.hint": "Type a question, e.g. grok training",
+        "bsky.fallback": "I answer questions on stopping platforms using your data, e.g. “how"
+        " do I stop Grok training?”.",
+        "bsky.pick": "Reply with a number.",
+        "bsky.cap.thread": "That's all I can post in this thread. The rest is at the link above,"
+        " or tag me in a new post.",
+        "bsky.cap.hour": "I've posted a lot for you this hour: I'll pause here. Tag me again"
+        " later for more.",
+        "bsky.more": "Reply “more”, “sources” or a device for details.",
     },
     "fr": {
         "steps": "Étapes",
@@ -110,6 +130,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "tg.short_description": "Empêcher X, Grok et d'autres plateformes d'utiliser vos données.",
         "rate.slow_down": "Vous m'écrivez plus vite que je ne peux répondre. Attendez une"
         " minute, puis reposez votre question.",
+        "part.short": "↩ Réponse courte",
+        "part.surfaces": "Autres appareils",
+        "part.why": "Pourquoi, ce qui se passe",
+        "part.sources": "Sources",
+        "part.related": "Voir aussi",
+        "open": "Ouvrir le réglage",
+        "tg.not_text": "Je ne lis que du texte. Posez votre question avec des mots, par exemple"
+        " « comment empêcher Grok de s'entraîner sur mes posts ? », ou envoyez /topics pour"
+        " voir ce que je sais.",
+        "tg.unknown_command": "Je ne connais pas cette commande. Je comprends /start, /help,"
+        " /topics, /lang, /privacy et /forget, ou une question avec vos mots.",
+        "tg.inline.hint": "Tapez une question, ex. entraînement Grok",
+        "bsky.fallback": "Je réponds aux questions pour empêcher les plateformes d'utiliser vos"
+        " données, par ex. « comment empêcher Grok de s'entraîner ? ».",
+        "bsky.pick": "Répondez par un numéro.",
+        "bsky.cap.thread": "Je ne posterai plus dans ce fil. La suite est au lien ci-dessus, ou"
+        " mentionnez-moi dans un nouveau post.",
+        "bsky.cap.hour": "J'ai beaucoup posté pour vous cette heure-ci : je m'arrête là."
+        " Mentionnez-moi plus tard pour la suite.",
+        "bsky.more": "Répondez « plus », « sources » ou un appareil pour les détails.",
     },
 }
 
