@@ -302,7 +302,7 @@ class Core:
         }
         items: tuple[str, ...] = ()
         if topic_id == HELP_TOPIC:
-            items = self._topic_titles(language)
+            items = self._help_items(language)
         return Reply(
             kind="answer",
             language=language,
@@ -415,6 +415,20 @@ class Core:
         if topic_id not in self._kb.topics:
             return None
         return topic_id, normalize_hint(found.group(3)) if found.group(3) else None
+
+    def _help_items(self, language: str) -> tuple[str, ...]:
+        # The short answer fits one screen: X's topics by name, the other platforms
+        # in one line (/topics and the buttons list every topic).
+        primary = [t for t in self._kb.topics.values() if t.platform == PRIMARY_PLATFORM]
+        others = dict.fromkeys(
+            self._kb.platforms.get(t.platform, t.platform)
+            for t in self._kb.topics.values()
+            if t.platform not in (PRIMARY_PLATFORM, "bot")
+        )
+        items = [t.lang(language).title for t in primary]
+        if others:
+            items.append(f"{text(language, 'help.also')} {', '.join(others)}")
+        return tuple(items)
 
     def _topic_titles(self, language: str) -> tuple[str, ...]:
         # X first: it is what most people come for; then the other platforms.

@@ -58,6 +58,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "rate.slow_down": "You are sending messages faster than I can answer. Please wait a"
         " minute, then ask again.",
         # Parts of an answer (buttons, headings)
+        "help.also": "Also:",
         "part.short": "↩ Short answer",
         "part.surfaces": "Other devices",
         "part.why": "Why / what happens",
@@ -130,6 +131,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "tg.short_description": "Empêcher X, Grok et d'autres plateformes d'utiliser vos données.",
         "rate.slow_down": "Vous m'écrivez plus vite que je ne peux répondre. Attendez une"
         " minute, puis reposez votre question.",
+        "help.also": "Et aussi :",
         "part.short": "↩ Réponse courte",
         "part.surfaces": "Autres appareils",
         "part.why": "Pourquoi, ce qui se passe",

@@ -347,9 +347,10 @@ def _why_paragraphs(reply: Reply) -> list[Paragraph]:
     return paragraphs
 
 
-def _sources_paragraphs(reply: Reply) -> list[Paragraph]:
+def _sources_paragraphs(reply: Reply, *, titled: bool = True) -> list[Paragraph]:
     lab = reply.labels
-    sources: Paragraph = [(_b(f"{lab.get('sources', 'Sources')} — {reply.title}"),)]
+    heading = lab.get("sources", "Sources")
+    sources: Paragraph = [(_b(f"{heading} — {reply.title}" if titled else heading),)]
     sources.extend(
         (_t("• "), Span(s.title, href=s.url), _t(f" — {s.publisher}, {_date(reply, s.date)}"))
         for s in reply.sources
@@ -361,9 +362,10 @@ def _sources_paragraphs(reply: Reply) -> list[Paragraph]:
     return paragraphs
 
 
-def _related_paragraphs(reply: Reply) -> list[Paragraph]:
+def _related_paragraphs(reply: Reply, *, titled: bool = True) -> list[Paragraph]:
     lab = reply.labels
-    lines: Paragraph = [(_b(f"{lab.get('related', 'Related')} — {reply.title}"),)]
+    heading = lab.get("related", "Related")
+    lines: Paragraph = [(_b(f"{heading} — {reply.title}" if titled else heading),)]
     lines += [(_t(f"• {c.label}"),) for c in reply.details.related]
     return [lines]
 
@@ -400,9 +402,9 @@ def reply_paragraphs(reply: Reply) -> list[Paragraph]:
         paragraphs = _short_paragraphs(reply)
         if reply.other_surfaces:
             paragraphs += _surfaces_paragraphs(reply)[1:]
-        paragraphs += _why_paragraphs(reply)[1:] + _sources_paragraphs(reply)
+        paragraphs += _why_paragraphs(reply)[1:] + _sources_paragraphs(reply, titled=False)
         if reply.details.related:
-            paragraphs += _related_paragraphs(reply)
+            paragraphs += _related_paragraphs(reply, titled=False)
     else:
         paragraphs = {
             "surfaces": _surfaces_paragraphs,
