@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pytest
@@ -111,7 +110,7 @@ def test_deep_link_payloads_round_trip(core: Core) -> None:
 
 
 def test_inline_replies_are_empty_when_nothing_matches(core: Core) -> None:
-    language, replies = core.inline_replies("grok training", "en")
+    _, replies = core.inline_replies("grok training", "en")
     assert replies and replies[0].topic_id == "x.grok_training"
     assert core.inline_replies("what is the weather in Paris", "en")[1] == []
     assert core.inline_replies("   ", "fr") == ("fr", [])

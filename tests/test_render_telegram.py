@@ -6,6 +6,7 @@ that answers the bot with Telegram's "can't parse entities" errors.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import subprocess
@@ -16,8 +17,6 @@ from fake_telegram import parse_html, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import dataclasses
-
 from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
 from bot.kb.schema import LANGUAGES
@@ -25,8 +24,8 @@ from bot.messages import Choice, Reply, SourceRef, SurfaceAnswer
 from bot.render.telegram_html import (
     MAX_CALLBACK_DATA,
     MAX_MESSAGE_LENGTH,
-    encode_callback,
     SHORT_TARGET,
+    encode_callback,
     language_buttons,
     parse_callback,
     render_reply,
@@ -118,8 +117,11 @@ def test_a_french_reply_has_french_dates_spacing_and_labels() -> None:
     short = parse_html(render_reply(dataclasses.replace(reply, part="short"))[0])[0]
     assert "arrêter\u202f? Décochez\u202f: voilà\u202f!" in short
     labels_shown = [b.label for row in reply_keyboard(reply) for b in row]
-    assert labels_shown == ["↩ Réponse courte", "Autres appareils", "Pourquoi, ce qui se passe"] + [
-        "Voir aussi"
+    assert labels_shown == [
+        "↩ Réponse courte",
+        "Autres appareils",
+        "Pourquoi, ce qui se passe",
+        "Voir aussi",
     ]
 
 
