@@ -725,12 +725,20 @@ class TelegramChannel:
             )
 
     @staticmethod
-    def render(reply: Reply) -> list[str]:
-        """Render the part a reply shows as HTML messages; the keyboard goes on the last."""
+    def messages(reply: Reply) -> list[str]:
+        """The HTML messages for the part a reply shows; the keyboard goes on the last."""
         return render_reply(reply)
 
+    @classmethod
+    def render(cls, reply: Reply) -> tuple[list[str], list[str]]:
+        """``(messages, [])``: everything sent at once (details wait for a button).
+
+        Kept as a pair for the benches and tests that count ``first + rest``.
+        """
+        return cls.messages(reply), []
+
     async def _send_reply(self, message: Message, reply: Reply, *, quote: bool = False) -> None:
-        await self._send(message, self.render(reply), _markup(reply_keyboard(reply)), quote=quote)
+        await self._send(message, self.messages(reply), _markup(reply_keyboard(reply)), quote=quote)
 
     async def _answer(self, message: Message, user: Any, question: str) -> None:
         state = await self._state(user)
@@ -942,7 +950,7 @@ class TelegramChannel:
             )
         with contextlib.suppress(Exception):  # a failing store must not cost the answer
             await self.core.remember(CHANNEL, user_id, reply)
-        chunks = self.render(reply)
+        chunks = self.messages(reply)
         markup = _markup(reply_keyboard(reply))
         if callback.kind in (CB_SURFACE, CB_PART, CB_CHOOSE) and len(chunks) == 1:
             await self._edit(message, chunks, markup)
@@ -981,7 +989,7 @@ class TelegramChannel:
                 title=reply.title,
                 description=reply.short[:200],
                 input_message_content=InputTextMessageContent(
-                    self.render(reply)[0],
+                    self.messages(reply)[0],
                     parse_mode=ParseMode.HTML,
                     link_preview_options=_NO_PREVIEW,
                 ),
