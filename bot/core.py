@@ -296,7 +296,7 @@ class Core:
         sources = self.best_sources(topic_id)
         available = {
             "surfaces": bool(others),
-            "why": bool(loc.facts or loc.caveats),
+            "why": bool(topic.fact_lines(language) or loc.caveats),
             "sources": bool(sources),
             "related": bool(related),
         }
@@ -316,7 +316,7 @@ class Core:
             steps=steps,
             surface_note=note,
             url=topic.url,
-            facts=tuple(loc.facts),
+            facts=tuple(topic.fact_lines(language)),
             caveats=tuple(loc.caveats),
             sources=sources,
             last_verified=topic.last_verified,
@@ -333,14 +333,11 @@ class Core:
         )
 
     def best_sources(self, topic_id: str, n: int = MAX_SOURCES) -> tuple[SourceRef, ...]:
-        """The ``n`` sources a reply shows: official, then regulator, then newest press.
-
-        Uses the knowledge base's own ranking when it has one, else the first ``n``.
-        """
+        """The ``n`` sources a reply shows: official, then regulator, then newest press."""
         topic = self._kb.topics[topic_id]
-        ranker = getattr(topic, "best_sources", None)
-        chosen = list(ranker(n)) if callable(ranker) else list(topic.sources[:n])
-        return tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in chosen)
+        return tuple(
+            SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.best_sources(n)
+        )
 
     def topic_part(
         self, topic_id: str, language: str, part: Part, *, surface: str | None = None
