@@ -839,9 +839,9 @@ class BlueskyChannel:
             await self.store.increment("bluesky.capped")
             return True
         if len(item.posts) >= allowance.posts:
-            # One clear last post instead of a reply cut short.
+            # What fits, then one clear last post saying the bot stops here.
             notice = phrase(item.language, f"bsky.cap.{allowance.cap}")
-            item.posts = split_posts([[_Span(notice)]])[:1]
+            item.posts = item.posts[: allowance.posts - 1] + split_posts([[_Span(notice)]])[:1]
         points = CREATE_POINTS * len(item.posts)
         wait = self.budget.wait_for(points)
         if wait > 0:
