@@ -246,7 +246,7 @@ def render_paragraphs(
                 lines.append(rendered)
             else:
                 lines.extend(_split_line(line, limit))
-        lines = [ln for ln in lines if ln.strip()]
+        lines = [ln for ln in lines if visible_text(ln).strip()]  # no blank-looking line
         if not lines:
             continue
         joined = "\n".join(lines)
