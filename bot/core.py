@@ -335,9 +335,7 @@ class Core:
     def best_sources(self, topic_id: str, n: int = MAX_SOURCES) -> tuple[SourceRef, ...]:
         """The ``n`` sources a reply shows: official, then regulator, then newest press."""
         topic = self._kb.topics[topic_id]
-        return tuple(
-            SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.best_sources(n)
-        )
+        return tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.best_sources(n))
 
     def topic_part(
         self, topic_id: str, language: str, part: Part, *, surface: str | None = None

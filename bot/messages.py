@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-ReplyKind = Literal["answer", "clarify", "fallback", "smalltalk"]
+ReplyKind = Literal["answer", "clarify", "fallback", "not_covered", "smalltalk"]
 ChoiceKind = Literal["surface", "topic"]
 Part = Literal["short", "surfaces", "why", "sources", "related", "full"]
 """Which part of an answer a reply shows.
@@ -121,8 +121,10 @@ class Reply:
 
     ``kind`` is ``answer`` when a topic was chosen, ``clarify`` when two topics
     were too close to pick (``choices`` then holds them), ``fallback`` when
-    the engine does not know (``items`` then lists what it can help with) and
-    ``smalltalk`` for greetings and thanks (one line: ``title``).
+    the engine does not know (``items`` then lists what it can help with),
+    ``not_covered`` when the platform meant has no topic for the need yet
+    (``choices`` then offer what exists) and ``smalltalk`` for greetings and
+    thanks (one line: ``title``).
 
     An answer is laid out in parts (:data:`Part`): ``part`` says which one to
     show, ``parts`` which details the person can still ask for, in order (the

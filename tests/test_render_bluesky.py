@@ -292,3 +292,19 @@ def test_fuzz_render_reply(steps: list[str], short: str) -> None:
     assert 1 <= len(posts) <= 4
     for post in posts:
         _check(post)
+
+
+def test_not_covered_numbers_what_exists_and_asks_for_a_number() -> None:
+    reply = Reply(
+        kind="not_covered",
+        language="fr",
+        topic_id=None,
+        confidence=0.5,
+        title="Je n'ai rien sur Pinterest et l'IA.",
+        summary="Voici ce que j'ai :",
+        choices=(Choice("topic", "a", "Compte privé"), Choice("topic", "b", "Supprimer")),
+        labels=labels("fr"),
+    )
+    (post,) = render_bluesky(reply)
+    assert "Voici ce que j'ai\u202f:\n\n1. Compte privé\n2. Supprimer" in post.text
+    assert post.text.endswith("Répondez par un numéro.")

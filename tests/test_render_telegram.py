@@ -310,3 +310,22 @@ def test_plain_text_is_escaped_and_split(limit: int) -> None:
     chunks = render_text(("a < b & c\n" * 300 + "\n\n") * 3, limit=limit)
     assert all(utf16_len(c) <= limit for c in chunks)
     assert visible(chunks).count("a < b & c") == 900
+
+
+def test_not_covered_offers_numbered_buttons() -> None:
+    reply = Reply(
+        kind="not_covered",
+        language="en",
+        topic_id=None,
+        confidence=0.5,
+        title="I have nothing on Pinterest and AI yet.",
+        summary="Here is what I have:",
+        choices=(Choice("topic", "x.a", "Private account"), Choice("topic", "x.b", "Delete")),
+        labels=labels("en"),
+    )
+    (html,) = render_reply(reply)
+    assert "1. Private account\n2. Delete" in parse_html(html)[0]
+    assert [b.label for row in reply_keyboard(reply) for b in row] == [
+        "1. Private account",
+        "2. Delete",
+    ]

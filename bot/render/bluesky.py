@@ -429,10 +429,13 @@ def part_paragraphs(reply: Reply) -> list[Paragraph]:
         Paragraphs for :func:`split_posts`.
     """
     lab = reply.labels
-    if reply.kind == "clarify":
+    if reply.kind == "not_covered" and not reply.choices:
+        return [_paragraph(f"{reply.title} {reply.summary}".strip())]
+    if reply.kind in ("clarify", "not_covered"):
         listed = [f"{n}. {c.label}" for n, c in enumerate(reply.choices, 1) if c.kind == "topic"]
+        head = reply.title if reply.kind == "clarify" else f"{reply.title} {reply.summary}"
         return [
-            _paragraph(reply.title),
+            _paragraph(head.strip()),
             _paragraph("\n".join(listed)),
             _paragraph(lab.get("bsky.pick", "Reply with a number.")),
         ]

@@ -80,7 +80,7 @@ def render_plain(reply: Reply) -> str:
         out = [reply.title]
         if reply.summary:
             out.append(reply.summary)
-        if reply.kind == "clarify":
+        if reply.kind in ("clarify", "not_covered") and reply.choices:
             out.extend(f"  {i}. {c.label}" for i, c in enumerate(reply.choices, 1))
         elif reply.items:
             out.extend(f"  - {item}" for item in reply.items)

@@ -268,6 +268,9 @@ def render_text(text: str, *, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
 
 # --- replies ---------------------------------------------------------------------
 
+NUMBERED_KINDS = ("clarify", "not_covered")
+"""Replies whose choices are numbered: a person may answer "2" (the core resolves it)."""
+
 SHORT_TARGET = 700
 """Visible characters the short answer aims at: one screen of a phone, no scrolling."""
 
@@ -375,7 +378,7 @@ def _other_paragraphs(reply: Reply) -> list[Paragraph]:
     if reply.summary:
         head.append((_t(reply.summary),))
     paragraphs = [head]
-    if reply.kind == "clarify":
+    if reply.kind in NUMBERED_KINDS:
         paragraphs.append(
             [(_t(f"{n}. {c.label}"),) for n, c in enumerate(reply.choices, 1) if c.kind == "topic"]
         )
@@ -524,10 +527,10 @@ def reply_keyboard(reply: Reply) -> list[list[Button]]:
                 if (b := _button(c.label, CB_TOPIC, lang, c.value))
             )
         return rows
-    if reply.kind not in ("clarify", "fallback"):
+    if reply.kind not in (*NUMBERED_KINDS, "fallback"):
         return rows
     surface = (reply.surface or "") if reply.kind == "clarify" else ""
-    numbered = reply.kind == "clarify"
+    numbered = reply.kind in NUMBERED_KINDS
     for n, choice in enumerate((c for c in reply.choices if c.kind == "topic"), 1):
         label = f"{n}. {choice.label}" if numbered else choice.label
         button = _button(label, CB_CHOOSE, lang, choice.value, surface)
