@@ -48,6 +48,24 @@ MAX_SOURCES = 3
 MAX_INLINE = 10
 # A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
 # as "x-grok_training", optionally followed by "-fr" for the language.
+# Words that ask for one detail part after a short answer (cleaned: lower case, no
+# accents), in every language the bot speaks; "more" means the next useful part.
+_PART_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("more", "tell me more", "details", "plus", "en savoir plus", "dis m en plus", "mas",
+         "mais", "mehr", "altro", "di piu", "もっと", "詳しく", "詳細"),
+        "more",
+    ),
+    **dict.fromkeys(
+        ("sources", "source", "your sources", "fuentes", "fuente", "fontes", "fonte", "quellen",
+         "quelle", "fonti", "出典", "ソース", "情報源"),
+        "sources",
+    ),
+    **dict.fromkeys(
+        ("why", "pourquoi", "por que", "porque", "warum", "perche", "なぜ", "どうして"), "why"
+    ),
+    **dict.fromkeys(("related", "voir aussi", "see also"), "related"),
+}  # fmt: skip
 _PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)-([a-z][a-z0-9_]*)(?:-([a-z]{2}))?$")
 # A follow-up like "and on Android?" is short and names a surface but no topic.
 _FOLLOW_UP_MAX_WORDS = 6
@@ -370,6 +388,36 @@ class Core:
         if reply.part in following:
             following = following[following.index(reply.part) + 1 :]
         return following[0] if following else None
+
+    async def detail_request(self, message: IncomingMessage) -> Reply | None:
+        """The detail part a message asks for ("more", "sources", "why"), if that is all it says.
+
+        A person who got a short answer asks for the rest in a word or two; the
+        part is shown for their last topic, on their last surface. Anything else
+        (a question, "and on Android?") is left to :meth:`respond`.
+
+        Args:
+            message: The incoming message.
+
+        Returns:
+            The part's reply, or None when the message asks for no part or the
+            person has no last topic.
+        """
+        raw = message.text or ""
+        # clean() keeps Latin letters only; Japanese words are looked up as written.
+        part = _PART_WORDS.get(clean(raw).strip(" ?!.") or raw.strip(" ?!.？！。、").lower())
+        if part is None or message.user_id is None:
+            return None
+        state = await self._best_effort(
+            "get_user", self.store.get_user(message.channel, message.user_id)
+        )
+        if state is None or not state.last_topic or state.last_topic not in self._kb.topics:
+            return None
+        language = state.language or normalize_hint(message.language_hint) or "en"
+        if part == "more":
+            short = self.topic_reply(state.last_topic, language, surface=state.surface)
+            part = next((p for p in short.parts if p != "surfaces"), "short")
+        return self.topic_part(state.last_topic, language, part, surface=state.surface)
 
     def inline_replies(self, query: str, language_hint: str | None) -> tuple[str, list[Reply]]:
         """Short answers to share from any chat (Telegram inline mode); nothing is stored.

@@ -102,7 +102,7 @@ def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
     sfx = secrets.token_hex(3)
     people = {
         name: stack.create_account(f"{name}{sfx}.test", PW)
-        for name in ("alice", "bob", "carol", "dave")
+        for name in ("alice", "bob", "carol", "dave", "erin")
     }
     yield {"stack": stack, "bot": bot, "proc": proc, **people}
     proc.stop()
@@ -181,6 +181,20 @@ def test_thanks_under_an_answer_gets_no_post(world: dict[str, Any]) -> None:
     thanks = alice.client.send_post("thanks!", reply_to=stack.reply_refs(answer))
     _settled(world, alice.client)
     assert _bot_posts(alice.client, thanks.uri, world["bot"].did) == []
+
+
+def test_details_come_when_the_person_replies_asking(world: dict[str, Any]) -> None:
+    stack, erin, bot = world["stack"], world["erin"], world["bot"]
+    mention = stack.post_mention(erin.client, bot, " how do I stop grok training")
+    (answer,) = _wait_posts(world, mention.uri, 1, erin.client)
+    ask = erin.client.send_post("sources?", reply_to=stack.reply_refs(answer))
+    (sources,) = _wait_posts(world, ask.uri, 1, erin.client)
+    assert sources.record.text.startswith("Sources:")
+    assert ("help.x.com/en/using-x/about-grok", "https://help.x.com/en/using-x/about-grok") in (
+        _facets(sources.record)
+    )
+    assert "1 October 2026" in sources.record.text  # dated, in the reply's language
+    assert sources.record.text != answer.record.text  # not the first post again
 
 
 def test_an_off_topic_or_emoji_only_mention_gets_one_short_post_at_most(

@@ -100,6 +100,18 @@ async def test_topic_part_shows_one_part_and_falls_back_to_the_short_answer(core
     assert privacy.part == "short"
 
 
+async def test_a_word_asks_for_a_detail_part_of_the_last_topic(core: Core) -> None:
+    await core.handle(IncomingMessage(text="stop grok training on android", user_id="d1"))
+    sources = await core.detail_request(IncomingMessage(text="Sources ?", user_id="d1"))
+    assert sources is not None and sources.part == "sources"
+    assert sources.topic_id == "x.grok_training" and sources.surface == "android"
+    more = await core.detail_request(IncomingMessage(text="more", user_id="d1"))
+    assert more is not None and more.part == "why"
+    assert await core.detail_request(IncomingMessage(text="more", user_id="nobody")) is None
+    question = IncomingMessage(text="how do I delete my account", user_id="d1")
+    assert await core.detail_request(question) is None
+
+
 def test_deep_link_payloads_round_trip(core: Core) -> None:
     for topic_id in core.kb.topics:
         payload = core.deep_link_payload(topic_id, "fr")

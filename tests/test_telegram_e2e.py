@@ -163,6 +163,15 @@ async def test_a_part_button_is_acknowledged_at_once_then_opens_in_place(
     assert len(tg.chat(user["id"])) == 1  # everything in place, buttons on the last message
 
 
+async def test_typing_sources_after_an_answer_shows_that_part(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    question, reply = await question_for("x.grok_training", "en")
+    await ask(tg, user, question)
+    (sources,) = await ask(tg, user, "sources")
+    assert sources.links() == [s.url for s in reply.sources]
+    assert buttons(sources, "p:en:x.grok_training:short.")  # and back to the short answer
+
+
 async def test_a_french_question_is_answered_in_french(tg: FakeTelegram) -> None:
     question, reply = await question_for("x.grok_training", "fr")
     assert reply.language == "fr"

@@ -814,12 +814,12 @@ class BlueskyChannel:
                 item.posts = split_posts([[_Span(phrase(item.language, "rate.slow_down"))]])
             else:
                 await self._restore_thread_context(n, thread)
-                answer = await self.core.respond(
-                    IncomingMessage(
-                        text=question, channel="bluesky", user_id=n.author.did, language_hint=hint
-                    )
+                incoming = IncomingMessage(
+                    text=question, channel="bluesky", user_id=n.author.did, language_hint=hint
                 )
-                reply = answer.reply
+                # "more", "sources", "why" under an answer: that part of the same topic.
+                detail = await self.core.detail_request(incoming)
+                reply = detail or (await self.core.respond(incoming)).reply
                 if reply.kind == "smalltalk" or (n.reason == "reply" and reply.kind == "fallback"):
                     # "thanks!" or "hi": no post; chatter under our answer gets none either.
                     await self.store.mark_answered(uri, None)

@@ -743,14 +743,14 @@ class TelegramChannel:
     async def _answer(self, message: Message, user: Any, question: str) -> None:
         state = await self._state(user)
         hint = (state.language if state else None) or (user.language_code if user else None)
-        reply = await self.core.handle(
-            IncomingMessage(
-                text=question,
-                channel=CHANNEL,
-                user_id=str(user.id) if user else None,
-                language_hint=hint,
-            )
+        incoming = IncomingMessage(
+            text=question,
+            channel=CHANNEL,
+            user_id=str(user.id) if user else None,
+            language_hint=hint,
         )
+        # "more", "sources", "why" typed instead of tapped: that part of the last topic.
+        reply = await self.core.detail_request(incoming) or await self.core.handle(incoming)
         await self._send_reply(message, reply, quote=message.chat.type != ChatType.PRIVATE)
 
     def _topic_titles(self, language: str) -> list[tuple[str, str]]:

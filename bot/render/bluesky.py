@@ -10,9 +10,11 @@ So this module does three things, without importing the atproto SDK (the
 adapter converts :class:`LinkFacet` into SDK models), which keeps it pure and
 easy to fuzz:
 
-* builds the answer as paragraphs of rich text: the short answer with the
-  direct settings link first (usually all that is needed), then the steps for
-  one surface, then where the facts come from and when they were checked;
+* builds one part of the answer as rich text: by default the short answer
+  (the one-post answer with the direct settings link, and a link card for it),
+  the steps only when the person named a surface; the details (other
+  surfaces, why, sources, related) when the person replies asking;
+* turns domain names and URLs written in the text ("x.com") into link facets;
 * shows long URLs as short link text (``help.x.com/settings/…``) whose facet
   carries the full URL, as the official app does;
 * splits into a thread at paragraph, then line, then sentence, then word

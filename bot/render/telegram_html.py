@@ -4,10 +4,15 @@ Telegram rejects a whole message for one stray ``<`` or ``&`` ("can't parse
 entities") and any text over 4096 characters ("message is too long"), so this
 module builds every message from structured spans, escapes each interpolated
 string with :func:`html.escape` exactly once, and splits between paragraphs,
-then lines, then sentences, then words, never inside a tag or a link. Lengths
-are counted in UTF-16 code units of the HTML source, which is never shorter
-than the text Telegram counts after parsing, so a chunk that passes here passes
-there.
+then lines, then sentences, then words, never inside a tag or a link. Splitting
+counts UTF-16 code units of the HTML source, which is never shorter than the
+text Telegram counts after parsing, so a chunk that passes here passes there;
+how long a message *looks* (the one-screen target of the short answer) is
+measured on the parsed text, as Telegram counts it (:func:`visible_length`).
+
+A reply is shown one part at a time: the short answer (summary, steps for one
+surface, direct link) is one message with buttons for the other surfaces and
+for each detail part (why, sources, related), which open in place.
 
 Nothing here imports ``telegram``: the functions are pure and can be fuzzed
 without python-telegram-bot. Buttons are returned as neutral :class:`Button`
