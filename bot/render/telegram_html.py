@@ -379,6 +379,8 @@ def _related_paragraphs(reply: Reply, *, titled: bool = True) -> list[Paragraph]
 
 
 def _other_paragraphs(reply: Reply) -> list[Paragraph]:
+    if reply.kind == "smalltalk":  # "hi", "thanks": one plain line
+        return [[(_t(reply.title or reply.short),)]]
     head: Paragraph = [(_b(reply.title),)] if reply.title else []
     if reply.summary:
         head.append((_t(reply.summary),))
