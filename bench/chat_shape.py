@@ -98,7 +98,7 @@ def _summary(values: list[float]) -> dict[str, float]:
 async def telegram(cases: list[tuple[str, str, str, str | None]]) -> dict[str, Any]:
     """Ask every case through the real PTB application; measure what the fake received."""
     kb = load_knowledge(default_dir())
-    rows = []
+    rows: list[dict[str, Any]] = []
     async with FakeTelegram(TOKEN) as tg:
         core = Core(kb, MemoryStore())
         channel = create_channel(
@@ -193,7 +193,7 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
         await asyncio.sleep(0.5)  # the rest of a thread, if any
         stop.set()
         await asyncio.wait_for(task, 10)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (topic_id, language, _, _), uri in mentions:
             posts = [
                 entry["record"]
@@ -201,14 +201,14 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
                 if entry["record"]["reply"]["root"]["uri"] == uri
             ]
             url = kb.topics[topic_id].url
-            first = posts[0] if posts else None
+            first: dict[str, Any] | None = posts[0] if posts else None
             rows.append(
                 {
                     "topic": topic_id,
                     "language": language,
                     "posts": len(posts),
                     "graphemes": [grapheme_len(p["text"]) for p in posts],
-                    "first_link": bool(first) and _working_link(first, url),
+                    "first_link": first is not None and _working_link(first, url),
                     "has_url": url is not None,
                     "card": bool(first and (first.get("embed") or {}).get("external")),
                     "write_points": CREATE_POINTS * len(posts),
@@ -239,7 +239,7 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
 def detail_parts() -> dict[str, Any]:
     """Messages and posts of each detail part, every topic and language, in process."""
     core = Core(load_knowledge(default_dir()))
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, list[float]]] = {}
     for topic in core.kb.topics.values():
         for language in LANGUAGES:
             if not topic.has_language(language):
@@ -267,7 +267,7 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     core = Core(load_knowledge(default_dir()))
     cases = await _cases(core)
-    result = {
+    result: dict[str, Any] = {
         "cases": len(cases),
         "answered_with_their_topic": sum(answered is not None for *_, answered in cases),
         "telegram": await telegram(cases),

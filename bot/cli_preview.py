@@ -172,10 +172,10 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         short = core.topic_reply(args.topic, language)
         replies = [short] + [core.topic_part(args.topic, language, p) for p in short.parts]
         for channel in channels:
-            if channel is None:
-                block = {r.part: render_plain(r) for r in replies}
-            else:
-                block = {r.part: channel_payload(channel, [r]) for r in replies}
+            block: dict[str, Any] = {
+                r.part: render_plain(r) if channel is None else channel_payload(channel, [r])
+                for r in replies
+            }
             result.setdefault(language, {})[channel or "plain"] = block
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))

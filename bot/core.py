@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from bot import metrics
 from bot.kb.loader import KnowledgeBase
@@ -50,7 +50,7 @@ MAX_INLINE = 10
 # as "x-grok_training", optionally followed by "-fr" for the language.
 # Words that ask for one detail part after a short answer (cleaned: lower case, no
 # accents), in every language the bot speaks; "more" means the next useful part.
-_PART_WORDS: dict[str, str] = {
+_PART_WORDS: dict[str, Part | Literal["more"]] = {
     **dict.fromkeys(
         ("more", "tell me more", "details", "plus", "en savoir plus", "dis m en plus", "mas",
          "mais", "mehr", "altro", "di piu", "もっと", "詳しく", "詳細"),
@@ -405,8 +405,8 @@ class Core:
         """
         raw = message.text or ""
         # clean() keeps Latin letters only; Japanese words are looked up as written.
-        part = _PART_WORDS.get(clean(raw).strip(" ?!.") or raw.strip(" ?!.？！。、").lower())
-        if part is None or message.user_id is None:
+        asked = _PART_WORDS.get(clean(raw).strip(" ?!.") or raw.strip(" ?!.？！。、").lower())
+        if asked is None or message.user_id is None:
             return None
         state = await self._best_effort(
             "get_user", self.store.get_user(message.channel, message.user_id)
@@ -414,9 +414,12 @@ class Core:
         if state is None or not state.last_topic or state.last_topic not in self._kb.topics:
             return None
         language = state.language or normalize_hint(message.language_hint) or "en"
-        if part == "more":
+        part: Part
+        if asked == "more":
             short = self.topic_reply(state.last_topic, language, surface=state.surface)
             part = next((p for p in short.parts if p != "surfaces"), "short")
+        else:
+            part = asked
         return self.topic_part(state.last_topic, language, part, surface=state.surface)
 
     def inline_replies(self, query: str, language_hint: str | None) -> tuple[str, list[Reply]]:

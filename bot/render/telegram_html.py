@@ -265,7 +265,7 @@ def render_paragraphs(
 
 def render_text(text: str, *, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     """Escape and split plain text (paragraphs separated by blank lines)."""
-    paragraphs = [
+    paragraphs: list[Paragraph] = [
         [(_t(line),) for line in block.split("\n")] for block in re.split(r"\n\s*\n", text)
     ]
     return render_paragraphs(paragraphs, limit=limit)
