@@ -33,6 +33,7 @@ from bot.render.telegram_html import (
     reply_keyboard,
     visible_length,
 )
+from bot.render.typography import typeset
 from bot.texts import labels
 
 NASTY = "Tom & Jerry <b>not bold</b> \"quotes\" 'single' 1 < 2 > 0 &amp; &lt; 😀 é"
@@ -329,3 +330,45 @@ def test_not_covered_offers_numbered_buttons() -> None:
         "1. Private account",
         "2. Delete",
     ]
+
+
+ENGLISH_FRAGMENTS = (
+    "Checked on",
+    "Direct link",
+    "Open the setting",
+    "What happens",
+    "Good to know",
+    "Related",
+    "Other devices",
+    "Short answer",
+    "On the web",
+    "iPhone app",
+    "Android app",
+    "n.d.",
+    "Why / what",
+)
+
+
+def test_no_english_fragment_in_any_french_part_on_either_channel() -> None:
+    from bot.render.bluesky import render_bluesky
+
+    core = Core(load_knowledge(default_dir()))
+    for topic_id, topic in core.kb.topics.items():
+        if not topic.has_language("fr"):
+            continue
+        short = core.topic_reply(topic_id, "fr")
+        for reply in [short] + [core.topic_part(topic_id, "fr", p) for p in short.parts]:
+            shown = [parse_html(m)[0] for m in render_reply(reply)]
+            shown += [b.label for row in reply_keyboard(reply) for b in row]
+            shown += [p.text for p in render_bluesky(reply)]
+            for source in reply.sources:  # a cited work keeps its own title
+                title = typeset(source.title, "fr")
+                shown = [s.replace(title, "").replace(source.title, "") for s in shown]
+            for fragment in ENGLISH_FRAGMENTS:
+                assert not any(fragment in s for s in shown), (topic_id, reply.part, fragment)
+
+
+def test_button_labels_follow_the_reply_language() -> None:
+    for language, why in (("de", "Warum, was passiert"), ("ja", "理由と仕組み")):
+        reply = answer(language=language, labels=labels(language))
+        assert why in [b.label for row in reply_keyboard(reply) for b in row]
