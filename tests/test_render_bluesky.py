@@ -90,8 +90,10 @@ def test_short_answer_fits_one_post_with_the_direct_link_facet() -> None:
     assert posts[0].embed == ExternalEmbed(
         "https://x.com/settings/grok_settings", "Stop Grok training", "Untick the box."
     )
-    (asked,) = render_bluesky(_reply(surface_asked=True))  # "on the web?": the steps fit too
-    assert "1. Open Settings." in asked.text and asked.embed is not None
+    (asked,) = render_bluesky(_reply(surface_asked=True))  # "on the web?": the steps fit
+    assert asked.text.startswith("On the web:\n1. Open Settings.") and asked.embed is not None
+    assert "Untick the Grok box" not in asked.text  # a follow-up never repeats the first post
+    assert asked.facets[-1].uri == "https://x.com/settings/grok_settings"
 
 
 def test_every_topic_is_one_post_with_a_link_facet_and_a_card_when_it_has_a_url() -> None:

@@ -410,7 +410,7 @@ def _first_link(reply: Reply) -> tuple[str, str] | None:
 
 
 def _short_paragraphs(reply: Reply) -> tuple[list[Paragraph], list[Paragraph]]:
-    """The short answer as (first post, steps): the steps only when a surface was named."""
+    """The short answer as (one-post answer, steps): steps only when a surface was named."""
     first: Paragraph = [Span(reply.short or reply.summary or reply.title)]
     link = _first_link(reply)
     if link:
@@ -519,12 +519,16 @@ def render_bluesky(
     language = reply.language
     if reply.kind == "answer" and reply.part == "short":
         first, steps = _short_paragraphs(reply)
-        together = split_posts(_typeset(first + steps, language), max_graphemes=max_graphemes)
-        if len(together) == 1 or not steps:
-            posts = together
-        else:
-            posts = split_posts(_typeset(first, language), max_graphemes=max_graphemes)[:1]
-            posts += split_posts(_typeset(steps, language), max_graphemes=max_graphemes)
+        posts = split_posts(_typeset(first, language), max_graphemes=max_graphemes)
+        if steps:
+            # A surface was named ("and on Android?"): its steps replace the one-post
+            # answer (which follows the default surface), the link after them, or
+            # first when the steps need a thread.
+            link = _first_link(reply)
+            tail = [_link_line(*link)] if link else []
+            posts = split_posts(_typeset(steps + tail, language), max_graphemes=max_graphemes)
+            if len(posts) > 1:
+                posts = split_posts(_typeset(tail + steps, language), max_graphemes=max_graphemes)
     else:
         posts = split_posts(_typeset(part_paragraphs(reply), language), max_graphemes=max_graphemes)
     if len(posts) > max_posts:
