@@ -194,7 +194,7 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
         stop.set()
         await asyncio.wait_for(task, 10)
         rows: list[dict[str, Any]] = []
-        for (topic_id, language, _, _), uri in mentions:
+        for (topic_id, language, _, answered), uri in mentions:
             posts = [
                 entry["record"]
                 for _, entry in fake.created
@@ -208,8 +208,10 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
                     "language": language,
                     "posts": len(posts),
                     "graphemes": [grapheme_len(p["text"]) for p in posts],
-                    "first_link": first is not None and _working_link(first, url),
+                    "first_link": first is not None
+                    and _working_link(first, url if answered else None),
                     "has_url": url is not None,
+                    "own_topic": answered is not None,
                     "card": bool(first and (first.get("embed") or {}).get("external")),
                     "write_points": CREATE_POINTS * len(posts),
                 }
@@ -218,7 +220,8 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
         await fake.stop()
     per_post = [g for r in rows for g in r["graphemes"]]
     one = sum(r["posts"] == 1 for r in rows)
-    with_url = [r for r in rows if r["has_url"]]
+    # The topic's URL is expected where the engine answered with that topic.
+    with_url = [r for r in rows if r["has_url"] and r["own_topic"]]
     answered = [r for r in rows if r["posts"]]
     return {
         "answers": len(answered),
