@@ -45,6 +45,7 @@ HELP_TOPIC = "bot.help"
 PRIMARY_PLATFORM = "x"
 MAX_RELATED = 3
 MAX_SOURCES = 3
+MAX_HELP_TOPICS = 5
 MAX_INLINE = 10
 # A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
 # as "x-grok_training", optionally followed by "-fr" for the language.
@@ -463,15 +464,16 @@ class Core:
         return topic_id, normalize_hint(found.group(3)) if found.group(3) else None
 
     def _help_items(self, language: str) -> tuple[str, ...]:
-        # The short answer fits one screen: X's topics by name, the other platforms
-        # in one line (/topics and the buttons list every topic).
+        # The short answer fits one screen: X's first topics by name, the other
+        # platforms in one line (/topics lists every topic).
         primary = [t for t in self._kb.topics.values() if t.platform == PRIMARY_PLATFORM]
         others = dict.fromkeys(
-            self._kb.platforms.get(t.platform, t.platform)
+            # "Google (Gemini, Web & App Activity)" is "Google" in a list of names.
+            re.sub(r"\s*\(.*\)$", "", self._kb.platforms.get(t.platform, t.platform))
             for t in self._kb.topics.values()
             if t.platform not in (PRIMARY_PLATFORM, "bot")
         )
-        items = [t.lang(language).title for t in primary]
+        items = [t.lang(language).title for t in primary[:MAX_HELP_TOPICS]]
         if others:
             items.append(f"{text(language, 'help.also')} {', '.join(others)}")
         return tuple(items)
