@@ -805,7 +805,7 @@ class BlueskyChannel:
             langs = list(getattr(n.record, "langs", None) or [])
             hint = langs[0] if langs else None
             # The per-person limit, as on Telegram: decided by the core, before any work.
-            verdict = self.core.admit("bluesky", n.author.did)
+            verdict = await self.core.admit_async("bluesky", n.author.did)
             if verdict is not Verdict.ALLOW:
                 await self.store.increment("bluesky.rate_limited")
                 if verdict is Verdict.DROP:
