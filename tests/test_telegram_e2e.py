@@ -178,7 +178,8 @@ async def test_a_french_question_is_answered_in_french(tg: FakeTelegram) -> None
     (first,) = await ask(tg, new_user("en"), question)
     assert first.text.startswith(reply.title)
     assert "Sur le web\u202f:" in first.text  # French spacing
-    assert "Vérifié le 26 novembre 2026" in first.text
+    checked = KB.topics["x.grok_training"].last_verified
+    assert f"Vérifié le {format_date(checked, 'fr')}" in first.text  # a date as French write it
     labels = {b["text"] for b in buttons(first, "p:fr:")}
     assert labels == {"Pourquoi, ce qui se passe", "Sources", "Voir aussi"}
 
