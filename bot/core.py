@@ -393,13 +393,17 @@ class Core:
         return reply
 
     def next_part(self, reply: Reply) -> Part | None:
-        """The detail a person most likely wants after ``reply`` ("more"): the next one."""
-        if reply.kind != "answer":
-            return None
-        if reply.part in ("full",):
+        """The detail a person most likely wants after ``reply`` ("more").
+
+        After the short answer that is "why" (other surfaces are asked for by
+        name: "on Android"); after a detail part, the one that follows it.
+        """
+        if reply.kind != "answer" or reply.part == "full":
             return None
         following = reply.parts
-        if reply.part in following:
+        if reply.part == "short":
+            following = tuple(p for p in following if p != "surfaces")
+        elif reply.part in following:
             following = following[following.index(reply.part) + 1 :]
         return following[0] if following else None
 
@@ -431,7 +435,7 @@ class Core:
         part: Part
         if asked == "more":
             short = self.topic_reply(state.last_topic, language, surface=state.surface)
-            part = next((p for p in short.parts if p != "surfaces"), "short")
+            part = self.next_part(short) or "short"
         else:
             part = asked
         return self.topic_part(state.last_topic, language, part, surface=state.surface)
