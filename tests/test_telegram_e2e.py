@@ -163,6 +163,16 @@ async def test_a_part_button_is_acknowledged_at_once_then_opens_in_place(
     assert len(tg.chat(user["id"])) == 1  # everything in place, buttons on the last message
 
 
+async def test_only_the_last_message_sent_carries_buttons(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    question, _ = await question_for("x.grok_training", "en")
+    (first,) = await ask(tg, user, question)
+    other, _ = await question_for("x.grok_history", "en")
+    (second,) = await ask(tg, user, other)
+    await tg.wait_for(lambda: not tg.messages[(user["id"], first.message_id)].buttons())
+    assert buttons(second, "p:en:x.grok_history:")
+
+
 async def test_typing_sources_after_an_answer_shows_that_part(tg: FakeTelegram) -> None:
     user = new_user("en")
     question, reply = await question_for("x.grok_training", "en")

@@ -117,6 +117,7 @@ EXAMPLE_TOPICS = ("x.grok_training", "x.third_party_sharing", "x.grok_history")
 HELP_TOPIC = "bot.help"
 PRIVACY_TOPIC = "bot.privacy"
 INLINE_CACHE_SECONDS = 60
+KEYBOARDS_REMEMBERED = 10_000
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -515,6 +516,8 @@ class TelegramChannel:
     def __init__(self, core: Core, settings: TelegramSettings) -> None:
         self.core = core
         self.settings = settings
+        # Per private chat, the bot's last message with buttons (oldest chats first).
+        self._keyboards: dict[int, int] = {}
         self._conflict_first: float | None = None
         self._conflict_last = 0.0
         self._conflicted = asyncio.Event()
@@ -765,12 +768,33 @@ class TelegramChannel:
             reply_to = None
             if quote and index == 0:
                 reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
-            await message.get_bot().send_message(
+            sent = await message.get_bot().send_message(
                 message.chat_id,
                 chunk,
                 reply_markup=markup if index == markup_index else None,
                 reply_parameters=reply_to,
             )
+            if markup is not None and index == markup_index:
+                await self._move_keyboard(message, sent)
+
+    async def _move_keyboard(self, message: Message, sent: Message) -> None:
+        """In a private chat, only the last message sent carries buttons.
+
+        The keyboard of the previous one is removed, so a person never taps an
+        answer's buttons 40 lines up. Best effort: a failed removal is no error.
+        """
+        if message.chat.type != ChatType.PRIVATE:
+            return
+        chat_id = message.chat_id
+        previous = self._keyboards.pop(chat_id, None)
+        self._keyboards[chat_id] = sent.message_id
+        if len(self._keyboards) > KEYBOARDS_REMEMBERED:
+            self._keyboards.pop(next(iter(self._keyboards)))
+        if previous is not None and previous != sent.message_id:
+            with contextlib.suppress(TelegramError):
+                await message.get_bot().edit_message_reply_markup(
+                    chat_id, previous, reply_markup=None
+                )
 
     @staticmethod
     def messages(reply: Reply) -> list[str]:
@@ -1003,11 +1027,7 @@ class TelegramChannel:
         if callback.kind in (CB_SURFACE, CB_PART, CB_CHOOSE) and len(chunks) == 1:
             await self._edit(message, chunks, markup)
             return
-        if callback.kind != CB_CHOOSE and callback.kind != "t":
-            # The buttons move to the last message sent.
-            with contextlib.suppress(BadRequest):
-                await message.edit_reply_markup(reply_markup=None)
-        await self._send(message, chunks, markup)
+        await self._send(message, chunks, markup)  # the buttons move to the new message
 
     @staticmethod
     async def _edit(
