@@ -21,6 +21,8 @@ questions is asked as a new person would:
   link cards, write points per answered mention (3 per post created).
 * **Detail parts** (in process, same renderers): messages and posts of each
   part a person can ask for (other surfaces, why, sources, related).
+* **One person's burst**: 15 mentions from one account at once, with the
+  default per-person limit and hourly cap: posts and write points spent.
 
 Targets (issue 14): one Telegram message and one Bluesky post per answer for
 at least 90% of topics; every first post with a URL has it as a facet; nothing
@@ -49,12 +51,14 @@ from fake_telegram import FakeTelegram, utf16_len  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram_fixtures import TOKEN  # noqa: E402
 
+from bot.adapters.bluesky import BlueskySettings  # noqa: E402
 from bot.adapters.bluesky_limits import CREATE_POINTS  # noqa: E402
 from bot.adapters.telegram import create_channel  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.kb.loader import default_dir, load_knowledge  # noqa: E402
 from bot.kb.schema import LANGUAGES  # noqa: E402
 from bot.messages import IncomingMessage  # noqa: E402
+from bot.ratelimit import DEFAULT_USER_RATE, UserRateLimiter  # noqa: E402
 from bot.render.bluesky import MAX_GRAPHEMES, grapheme_len, render_bluesky  # noqa: E402
 from bot.render.telegram_html import (  # noqa: E402
     MAX_MESSAGE_LENGTH,
@@ -239,6 +243,33 @@ async def bluesky(cases: list[tuple[str, str, str, str | None]]) -> dict[str, An
     }
 
 
+async def one_person_burst(mentions: int = 15) -> dict[str, Any]:
+    """``mentions`` questions from one person at once, with the default limits."""
+    core = Core(
+        load_knowledge(default_dir()), MemoryStore(), limiter=UserRateLimiter(DEFAULT_USER_RATE)
+    )
+    fake = await FakeXrpc().start()
+    try:
+        uris = [fake.add_mention(f"how do I stop Grok training? {n}") for n in range(mentions)]
+        channel = fake_channel(
+            core, fake, BLUESKY_MAX_POSTS_PER_PERSON_HOUR=str(BlueskySettings.person_hour_cap)
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(channel.run(stop))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all([await core.store.is_answered(u) for u in uris]):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        posts = len(fake.created)
+    finally:
+        await fake.stop()
+    return {"mentions": mentions, "posts": posts, "write_points": CREATE_POINTS * posts}
+
+
 def detail_parts() -> dict[str, Any]:
     """Messages and posts of each detail part, every topic and language, in process."""
     core = Core(load_knowledge(default_dir()))
@@ -276,6 +307,7 @@ async def main(argv: list[str] | None = None) -> int:
         "telegram": await telegram(cases),
         "bluesky": await bluesky(cases),
         "detail_parts": detail_parts(),
+        "one_person_burst": await one_person_burst(),
     }
     tg, bs = result["telegram"], result["bluesky"]
     failures = []
@@ -321,6 +353,11 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"  write points per answered mention {bs['write_points_per_answered_mention']}")
         for part, sizes in result["detail_parts"].items():
             print(f"part {part}: {sizes}")
+        burst = result["one_person_burst"]
+        print(
+            f"one person, {burst['mentions']} mentions at once: {burst['posts']} posts, "
+            f"{burst['write_points']} write points"
+        )
         print("failures: " + ("; ".join(failures) if failures else "none"))
     return 1 if failures else 0
 
