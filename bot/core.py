@@ -47,8 +47,6 @@ MAX_RELATED = 3
 MAX_SOURCES = 3
 MAX_HELP_TOPICS = 5
 MAX_INLINE = 10
-# A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
-# as "x-grok_training", optionally followed by "-fr" for the language.
 # Words that ask for one detail part after a short answer (cleaned: lower case, no
 # accents), in every language the bot speaks; "more" means the next useful part.
 _PART_WORDS: dict[str, Part | Literal["more"]] = {
@@ -67,6 +65,8 @@ _PART_WORDS: dict[str, Part | Literal["more"]] = {
     ),
     **dict.fromkeys(("related", "voir aussi", "see also"), "related"),
 }  # fmt: skip
+# A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
+# as "x-grok_training", optionally followed by "-fr" for the language.
 _PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)-([a-z][a-z0-9_]*)(?:-([a-z]{2}))?$")
 # A follow-up like "and on Android?" is short and names a surface but no topic.
 _FOLLOW_UP_MAX_WORDS = 6
