@@ -165,8 +165,12 @@ class Core:
         return verdict
 
     async def handle(self, message: IncomingMessage) -> Reply:
-        """Answer one message (see :meth:`respond` for what was understood)."""
-        return (await self.respond(message)).reply
+        """Answer one message (see :meth:`respond` for what was understood).
+
+        "more", "sources" or "why" after an answer shows that part of it
+        (:meth:`detail_request`); anything else goes to :meth:`respond`.
+        """
+        return await self.detail_request(message) or (await self.respond(message)).reply
 
     async def respond(self, message: IncomingMessage) -> Answer:
         """Understand a message, update the person's state and build the reply.

@@ -77,3 +77,19 @@ def test_deeplinks_give_a_start_link_per_topic() -> None:
     rows = {line.split("\t")[0]: line.split("\t")[1:] for line in done.stdout.splitlines()}
     assert rows["x.grok_training"][0] == "https://t.me/privacybot?start=x-grok_training"
     assert "https://t.me/privacybot?start=x-grok_training-fr" in rows["x.grok_training"]
+
+
+def test_chat_shows_a_part_when_asked_for_it_in_a_word() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input=f"{QUESTION}\nsources\nmore\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.split("\n\n", 1)[0]
+    assert "Sources:" not in first
+    assert "Sources:\n  - " in done.stdout  # "sources": the best three, dated
+    assert "What happens:" in done.stdout  # "more": why / what happens

@@ -822,7 +822,7 @@ class TelegramChannel:
             language_hint=hint,
         )
         # "more", "sources", "why" typed instead of tapped: that part of the last topic.
-        reply = await self.core.detail_request(incoming) or await self.core.handle(incoming)
+        reply = await self.core.handle(incoming)
         await self._send_reply(message, reply, quote=message.chat.type != ChatType.PRIVATE)
 
     def _topic_titles(self, language: str) -> list[tuple[str, str]]:
