@@ -4,8 +4,9 @@ Listens on ``PRIVACYBOT_HEALTH_HOST:PRIVACYBOT_HEALTH_PORT`` (127.0.0.1:8089 by
 default; ``PRIVACYBOT_HEALTH_PORT=off`` disables it):
 
 * ``GET /healthz``: JSON with ``status`` (``ok``, ``degraded`` when some channel
-  is restarting or reconnecting to its server, ``starting``, ``down``), each
-  channel's state, restarts and last error, and the knowledge base version. 200
+  is restarting or reconnecting to its server, or the store's writes fail,
+  ``starting``, ``down``), each channel's state, restarts and last error, the
+  store's state (``store``) and the knowledge base version. 200
   unless no channel is up (``down``: 503), so a container health check fails
   only when the bot is useless.
 * ``GET /metrics``: Prometheus text (see :mod:`bot.metrics`).
@@ -21,6 +22,7 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -45,6 +47,7 @@ class ReloadResult:
 
 
 Reloader = Callable[[], Awaitable[ReloadResult]]
+StoreHealth = Callable[[], dict[str, Any]]
 
 
 def _is_loopback(remote: str | None) -> bool:
@@ -56,12 +59,19 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
-def build_app(metrics: Metrics = METRICS, *, reload: Reloader | None = None) -> web.Application:
+def build_app(
+    metrics: Metrics = METRICS,
+    *,
+    reload: Reloader | None = None,
+    store_health: StoreHealth | None = None,
+) -> web.Application:
     """The aiohttp application behind the health server.
 
     Args:
         metrics: Where states and counters are read.
         reload: Called by ``POST /admin/reload``; the route answers 404 when None.
+        store_health: Returns the store's state (``bot.store.guard``); a
+            failing store makes an ``ok`` bot ``degraded``.
 
     Returns:
         The application.
@@ -69,6 +79,10 @@ def build_app(metrics: Metrics = METRICS, *, reload: Reloader | None = None) -> 
 
     async def healthz(request: web.Request) -> web.Response:
         doc = metrics.health()
+        if store_health is not None:
+            doc["store"] = store_health()
+            if doc["store"].get("state") != "ok" and doc["status"] == "ok":
+                doc["status"] = "degraded"
         return web.json_response(doc, status=503 if doc["status"] == "down" else 200)
 
     async def prometheus(request: web.Request) -> web.Response:
@@ -104,6 +118,7 @@ class HealthServer:
         port: Port; 0 picks a free one (see :attr:`port` after :meth:`start`).
         metrics: Where states and counters are read.
         reload: The knowledge base reloader for ``POST /admin/reload``.
+        store_health: The store's state for ``/healthz``.
     """
 
     def __init__(
@@ -113,10 +128,11 @@ class HealthServer:
         *,
         metrics: Metrics = METRICS,
         reload: Reloader | None = None,
+        store_health: StoreHealth | None = None,
     ) -> None:
         self.host = host
         self.port = port
-        self._app = build_app(metrics, reload=reload)
+        self._app = build_app(metrics, reload=reload, store_health=store_health)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> int:

@@ -298,7 +298,11 @@ async def run_channels(
         )
         if settings.health_port is not None:
             health = HealthServer(
-                settings.health_host, settings.health_port, metrics=metrics, reload=reloader
+                settings.health_host,
+                settings.health_port,
+                metrics=metrics,
+                reload=reloader,
+                store_health=getattr(store, "health", None),
             )
             try:
                 await health.start()

@@ -84,7 +84,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import metrics
-from bot.core import Core
+from bot.core import Core, Forgotten
 from bot.errors import ConfigError
 from bot.kb.schema import SURFACES
 from bot.messages import IncomingMessage, Reply
@@ -823,8 +823,12 @@ class TelegramChannel:
         if message is None or user is None:
             return
         language = await self._language(user)
-        erased = await self.core.forget(CHANNEL, str(user.id))
-        key = "tg.forget.done" if erased else "tg.forget.none"
+        result = await self.core.forget(CHANNEL, str(user.id))
+        key = {
+            Forgotten.ERASED: "tg.forget.done",
+            Forgotten.NOTHING: "tg.forget.none",
+            Forgotten.FAILED: "tg.forget.failed",
+        }[result]
         await self._send(message, render_text(text(language, key)))
 
     # messages -------------------------------------------------------------------
