@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from bot import metrics as metrics_module
 from bot.channel import Channel
 from bot.core import Core
 from bot.errors import ConfigError
@@ -128,8 +129,11 @@ async def supervise(
     """
     name = channel.name
     delay = BACKOFF_START
+    # A channel that reports its server's answers stays "starting" until the first
+    # one (an unreachable Telegram was shown "ok" for 25 s); others run at once.
+    reports = bool(getattr(channel, "reports_reachability", False))
     while not stop.is_set():
-        metrics.set_channel_state(name, "running")
+        metrics.set_channel_state(name, "starting" if reports else "running")
         started = time.monotonic()
         try:
             await channel.run(stop)
@@ -281,6 +285,7 @@ async def run_channels(
     health: HealthServer | None = None
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
+    routed = metrics_module.use(metrics)  # adapters' reports go where /healthz reads
     try:
         limiter = UserRateLimiter(settings.user_rate) if settings.user_rate else None
         core = Core(kb, store, log_unanswered=settings.log_unanswered, limiter=limiter)
@@ -380,3 +385,4 @@ async def run_channels(
         if health is not None:
             await health.stop()
         await store.close()
+        metrics_module.reset(routed)

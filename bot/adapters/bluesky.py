@@ -329,6 +329,8 @@ class BlueskyChannel:
     """
 
     name = "bluesky"
+    reports_reachability = True
+    """``/healthz`` shows it ``starting`` until its first successful call."""
 
     def __init__(
         self, core: Core, settings: BlueskySettings, *, clock: Callable[[], float] = time.time

@@ -104,6 +104,7 @@ from bot.render.telegram_html import (
     reply_keyboard,
     topic_buttons,
 )
+from bot.settings import Secret
 from bot.store.base import UserState
 from bot.texts import text
 
@@ -119,13 +120,6 @@ PRIVACY_TOPIC = "bot.privacy"
 MAX_INLINE_RESULTS = 10
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-
-class Secret(str):
-    """A string that does not show itself in ``repr`` (logs, tracebacks)."""
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +193,12 @@ class TelegramSettings:
         if mode == "webhook":
             if not webhook_url:
                 raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")
-            if urlparse(webhook_url).scheme not in ("http", "https"):
-                raise ConfigError("TELEGRAM_WEBHOOK_URL must be an https URL")
+            parsed = urlparse(webhook_url)
+            if parsed.scheme != "https" or not parsed.hostname:
+                raise ConfigError(
+                    f"TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram posts only over "
+                    f"HTTPS), got {parsed.scheme or 'no'} scheme"
+                )
             if not secret:
                 raise ConfigError(
                     "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook, so that "
@@ -466,6 +464,8 @@ class TelegramChannel:
     """
 
     name = "telegram"
+    reports_reachability = True
+    """``/healthz`` shows it ``starting`` until Telegram has answered (``getMe``)."""
 
     def __init__(self, core: Core, settings: TelegramSettings) -> None:
         self.core = core
@@ -474,7 +474,6 @@ class TelegramChannel:
         self._conflict_first: float | None = None
         self._conflict_last = 0.0
         self._conflicted = asyncio.Event()
-        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     # wiring ---------------------------------------------------------------------
 
@@ -483,7 +482,7 @@ class TelegramChannel:
         base = self.settings.api_base_url
         builder = (
             Application.builder()
-            .token(str(self.settings.token))
+            .token(self.settings.token.reveal())
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .rate_limiter(FloodControl())
@@ -530,18 +529,22 @@ class TelegramChannel:
             await app.initialize()
         except InvalidToken as exc:
             raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram") from exc
+        metrics.set_channel_reachable(CHANNEL, True)  # getMe answered: no longer "starting"
+        # The menu is set in the background: its retries (five per language when
+        # Telegram fails) must not delay the first answer.
+        announcing = asyncio.ensure_future(self.announce(app))
         try:
-            await self.announce(app)
             await app.start()
             assert app.updater is not None
             if self.settings.mode == "webhook":
                 assert self.settings.webhook_url is not None
+                assert self.settings.webhook_secret is not None
                 await app.updater.start_webhook(
                     listen=self.settings.listen,
                     port=self.settings.port,
                     url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
                     webhook_url=self.settings.webhook_url,
-                    secret_token=str(self.settings.webhook_secret),
+                    secret_token=self.settings.webhook_secret.reveal(),
                     allowed_updates=ALLOWED_UPDATES,
                 )
             else:
@@ -566,6 +569,9 @@ class TelegramChannel:
                 )
             log.info("telegram: stopping")
         finally:
+            announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await announcing
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -590,6 +596,8 @@ class TelegramChannel:
                 )
             except TelegramError as exc:
                 log.warning("telegram: could not set commands/description (%s): %s", language, exc)
+            except Exception:  # a background task: never let it die silently
+                log.warning("telegram: setting the menu failed (%s)", language, exc_info=True)
 
     def _on_poll_error(self, error: TelegramError) -> None:
         """PTB's polling loop failed once and will retry with backoff: log it, watch Conflicts.
