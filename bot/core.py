@@ -93,13 +93,15 @@ class Core:
         """The topic matcher built from :attr:`kb`."""
         return self._matcher
 
-    def reload(self, kb: KnowledgeBase) -> None:
+    def reload(self, kb: KnowledgeBase, matcher: Matcher | None = None) -> None:
         """Swap in a new, already validated knowledge base.
 
         The matcher is built before anything is replaced, so a question being
-        answered meanwhile sees either the old pair or the new one.
+        answered meanwhile sees either the old pair or the new one. Pass one
+        built elsewhere (the runner builds it off the event loop) to make this
+        call instant.
         """
-        matcher = Matcher(kb)
+        matcher = matcher or Matcher(kb)
         self._kb, self._matcher = kb, matcher
 
     def admit(self, channel: str, user_id: str | None) -> Verdict:
