@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.kb.files import KnowledgeReader
 from bot.kb.schema import LANGUAGES, KnowledgeFile, Topic
 from bot.nlu.normalize import clean, phrases_pattern
 
@@ -206,9 +207,10 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
     problems: list[Problem] = []
     files: list[tuple[str, KnowledgeFile]] = []
     digest = hashlib.sha256()
+    reader = KnowledgeReader()  # regular files only, sizes and YAML aliases capped
     for path in paths:
         try:
-            raw = path.read_bytes()
+            raw = reader.read(path)
         except OSError as exc:
             problems.append(Problem(str(path), "-", "-", f"cannot read file: {exc}"))
             continue
