@@ -160,7 +160,7 @@ class Matcher:
         vocab: set[str] = set(STOPWORDS) | set(PLATFORM_WORDS) | set(SYNONYMS)
         for index, topic_id in enumerate(self._topic_ids):
             topic = kb.topics[topic_id]
-            for lang in LANGUAGES:
+            for lang in topic.languages:  # no English fallback counted as another language
                 loc = topic.lang(lang)
                 for text in loc.examples:
                     toks = clean(text).split()
