@@ -232,7 +232,7 @@ async def test_a_full_database_costs_the_state_not_the_answer(
     store = SQLiteStore(db, SALT)
     await store.open()
     pages = await store._run(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
-    await store._run(lambda c: c.execute(f"PRAGMA max_page_count = {pages}"))  # SQLite's cap
+    await store._each_writer(lambda c: c.execute(f"PRAGMA max_page_count = {pages}"))  # the cap
     store.guard.cooldown = 0  # try every write (a failing store skips them for a while)
     core = Core(KB, store)
     failures = 0

@@ -106,6 +106,29 @@ async def test_a_lock_held_by_another_process_does_not_hold_replies_back(tmp_pat
     await store.close()
 
 
+async def test_replies_do_not_queue_behind_a_required_write_waiting_for_the_lock(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    store = SQLiteStore(db, SALT)
+    await store.open()
+    core = Core(KB, store)
+    holder = hold_lock(db)
+    try:
+        # The Bluesky ledger (a required write) waits up to 5 s for the lock...
+        ledger = asyncio.ensure_future(store.mark_answered("at://did:plc:x/post/1", None))
+        await asyncio.sleep(0.05)  # let it take the write connection first
+        reply = await core.handle(IncomingMessage(QUESTION, "telegram", "1", "en"))
+        waiting = not ledger.done()  # ...the reply did not wait behind it
+    finally:
+        release(holder)
+    await ledger  # the lock went away within its wait: it is written
+    assert reply.topic_id == "x.grok_training"
+    assert waiting, "the reply waited for the required write"
+    assert await store.is_answered("at://did:plc:x/post/1")
+    await store.close()
+
+
 async def test_state_is_saved_again_once_the_store_recovers(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     store = SQLiteStore(db, SALT)

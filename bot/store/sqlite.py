@@ -134,10 +134,11 @@ class SQLiteStore:
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
-        # Reads have their own connection and thread: in WAL mode they never wait
-        # for a writer, so a write stuck on a lock does not hold up the next reply.
-        self._reader: sqlite3.Connection | None = None
-        self._read_executor: ThreadPoolExecutor | None = None
+        # Reads, and optional writes, have their own connection and thread each:
+        # in WAL mode reads never wait for a writer, and an optional write (0.2 s
+        # lock wait) never queues behind a required one waiting 5 s, so a write
+        # stuck on a lock does not hold up the next reply.
+        self._sides: dict[str, tuple[sqlite3.Connection, ThreadPoolExecutor]] = {}
         self.guard = WriteGuard()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -147,12 +148,19 @@ class SQLiteStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, conn)
 
-    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._reader is None or self._read_executor is None:
+    async def _on(self, side: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if side not in self._sides:
             return await self._run(fn)
-        return await asyncio.get_running_loop().run_in_executor(
-            self._read_executor, fn, self._reader
-        )
+        conn, executor = self._sides[side]
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, conn)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._on("read", fn)
+
+    async def _each_writer(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        """Run ``fn`` on every connection that writes (tests set pragmas this way)."""
+        await self._run(fn)
+        await self._on("optional", fn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """A required write: waits for locks up to :data:`LOCK_WAIT_MS`; failures count."""
@@ -174,18 +182,15 @@ class SQLiteStore:
             # failed are skipped instead of each waiting for the lock in turn.
             if not self.guard.allow_optional():
                 return False
-            c.execute(f"PRAGMA busy_timeout = {int(OPTIONAL_WAIT * 1000)}")
             try:
-                fn(c)
+                fn(c)  # this connection's busy timeout is OPTIONAL_WAIT
             except sqlite3.Error as exc:
                 self.guard.failed(exc)  # here, before the next queued write starts
                 raise
-            finally:
-                c.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
             self.guard.succeeded()
             return True
 
-        await self._run(short)
+        await self._on("optional", short)
 
     def health(self) -> dict[str, Any]:
         """The store's state for ``/healthz`` (see :class:`bot.store.guard.WriteGuard`)."""
@@ -223,28 +228,37 @@ class SQLiteStore:
             _hash_post_uris(conn, self._salt)
             return conn
 
-        def connect_reader() -> sqlite3.Connection:
-            reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            reader.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
-            reader.execute("PRAGMA query_only = ON")
-            return reader
+        def connect_side(wait_ms: int, query_only: bool) -> sqlite3.Connection:
+            side = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            side.execute(f"PRAGMA busy_timeout = {wait_ms}")
+            if query_only:
+                side.execute("PRAGMA query_only = ON")
+            return side
 
         loop = asyncio.get_running_loop()
         try:
             self._conn = await loop.run_in_executor(self._executor, connect)
-            self._read_executor = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="sqlite-read"
-            )
-            self._reader = await loop.run_in_executor(self._read_executor, connect_reader)
+            for name, wait_ms, query_only in (
+                ("read", LOCK_WAIT_MS, True),
+                ("optional", int(OPTIONAL_WAIT * 1000), False),
+            ):
+                executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
+                try:
+                    side = await loop.run_in_executor(executor, connect_side, wait_ms, query_only)
+                except BaseException:
+                    executor.shutdown(wait=False)
+                    raise
+                self._sides[name] = (side, executor)
         except sqlite3.Error as exc:
             self._executor.shutdown(wait=False)
             self._executor = None
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-            if self._read_executor is not None:
-                self._read_executor.shutdown(wait=False)
-                self._read_executor = None
+            for side, executor in self._sides.values():
+                side.close()
+                executor.shutdown(wait=False)
+            self._sides.clear()
             reason = str(exc)
             if "locked" in reason:  # busy_timeout ran out
                 reason = (
@@ -259,11 +273,10 @@ class SQLiteStore:
             return
         conn, executor = self._conn, self._executor
         loop = asyncio.get_running_loop()
-        if self._reader is not None and self._read_executor is not None:
-            reader, read_executor = self._reader, self._read_executor
-            await loop.run_in_executor(read_executor, reader.close)
-            read_executor.shutdown(wait=True)
-            self._reader = self._read_executor = None
+        for side, side_executor in self._sides.values():
+            await loop.run_in_executor(side_executor, side.close)
+            side_executor.shutdown(wait=True)
+        self._sides.clear()
         await loop.run_in_executor(executor, conn.close)
         executor.shutdown(wait=True)
         self._conn = self._executor = None
