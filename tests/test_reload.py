@@ -147,9 +147,7 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", str(port))
     monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(kb_dir))
     monkeypatch.setenv("PRIVACYBOT_ADMIN_TOKEN", ADMIN_TOKEN)
-    settings = Settings(
-        db_path=Path(":memory:"), health_port=port, admin_token=Secret(ADMIN_TOKEN)
-    )
+    settings = Settings(db_path=Path(":memory:"), health_port=port, admin_token=Secret(ADMIN_TOKEN))
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_channels(
