@@ -22,7 +22,7 @@ from telegram_fixtures import TOKEN
 from bot.adapters.telegram import TelegramSettings
 from bot.errors import ConfigError
 from bot.kb.loader import default_dir, load_knowledge
-from bot.logging_setup import configure_logging
+from bot.logging_setup import QUIET_LOGGERS, configure_logging
 from bot.metrics import METRICS, Metrics
 from bot.runner import run_channels
 from bot.settings import Secret, Settings
@@ -122,7 +122,7 @@ def test_library_loggers_stay_at_warning_unless_asked(library_debug: bool) -> No
         db_path=Path(":memory:"), log_level="DEBUG", log_format="text", library_debug=library_debug
     )
     root = logging.getLogger()
-    level = root.level
+    levels = {name: logging.getLogger(name).level for name in ["", *QUIET_LOGGERS]}
     handler = configure_logging(settings, stream=stream)
     try:
         logging.getLogger("telegram.ext.Application").debug("update {'text': 'my secret'}")
@@ -130,9 +130,8 @@ def test_library_loggers_stay_at_warning_unless_asked(library_debug: bool) -> No
         logging.getLogger("bot.core").debug("our own debug line")
     finally:
         root.removeHandler(handler)
-        root.setLevel(level)
-        configure_logging(Settings(db_path=Path(":memory:")), stream=io.StringIO())
-        root.removeHandler(root.handlers[-1])
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
     out = stream.getvalue()
     assert "our own debug line" in out
     assert ("my secret" in out) is library_debug
