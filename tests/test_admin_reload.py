@@ -271,3 +271,59 @@ async def test_a_malformed_request_is_one_warning_without_traceback_or_bytes(
     (line,) = problems
     assert line.levelno == logging.WARNING and line.exc_info is None and not line.exc_text
     assert "ATTACKER" not in caplog.text and "BYTES" not in caplog.text
+
+
+async def test_kb_reload_reads_the_token_file_the_bot_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import types
+
+    from store_fixtures import free_port
+
+    from bot import cli
+    from bot.runner import run_channels
+    from bot.store.memory import MemoryStore
+
+    class Idle:
+        name = "idle"
+
+        def __init__(self, core: Core) -> None:
+            self.core = core
+
+        async def run(self, stop: asyncio.Event) -> None:
+            await stop.wait()
+
+    module = types.ModuleType("idle_for_admin_tests")
+    module.is_configured = lambda env: True  # type: ignore[attr-defined]
+    module.create_channel = lambda core, env: Idle(core)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "idle_for_admin_tests", module)
+    kb_dir = write_kb(tmp_path / "kb", title="Old title")
+    db, port = tmp_path / "state" / "bot.sqlite3", free_port()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PRIVACYBOT_ADMIN_TOKEN", raising=False)
+    for name, value in {
+        "PRIVACYBOT_DB": str(db),
+        "PRIVACYBOT_HEALTH_PORT": str(port),
+        "PRIVACYBOT_KNOWLEDGE_DIR": str(kb_dir),
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(db_path=db, health_port=port)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_channels(
+            [], load_knowledge(kb_dir), settings=settings, store=MemoryStore(), stop=stop,
+            kb_dir=kb_dir, metrics=Metrics(),
+            env={"PRIVACYBOT_CHANNEL_MODULES": "idle=idle_for_admin_tests"},
+        )
+    )  # fmt: skip
+    try:
+        while not admin_token_path(settings).exists():
+            await asyncio.sleep(0.02)
+        write_kb(kb_dir, title="Reloaded with the file's token")
+        assert await asyncio.to_thread(cli.main, ["kb", "reload"]) == 0
+        assert "now uses version" in capsys.readouterr().out
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 10) == 0
+    assert stat.S_IMODE(admin_token_path(settings).stat().st_mode) == 0o600
