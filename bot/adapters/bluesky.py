@@ -1104,16 +1104,18 @@ class BlueskyChannel:
                 root=models.ComAtprotoRepoStrongRef.Main(**entry["root"]),
                 parent=models.ComAtprotoRepoStrongRef.Main(**entry["parent"]),
             )
-            try:
-                created = await self._call(
-                    lambda c, p=post, r=reply_to: c.send_post(
-                        p.text,
-                        reply_to=r,
-                        langs=[entry["lang"]],
-                        facets=to_sdk_facets(p.facets),
-                        profile_identify=self.did,
-                    )
+
+            async def send(c: AsyncClient, p: Post = post, r: Any = reply_to) -> Any:
+                return await c.send_post(
+                    p.text,
+                    reply_to=r,
+                    langs=[entry["lang"]],
+                    facets=to_sdk_facets(p.facets),
+                    profile_identify=self.did,
                 )
+
+            try:
+                created = await self._call(send)
             except _Retry:
                 attempts += 1
                 wait = self.gate.remaining()
