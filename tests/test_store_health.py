@@ -280,3 +280,32 @@ async def test_answered_posts_keep_no_uri_and_old_ones_are_hashed(make_store: An
     reopened = await make_store()
     assert await reopened.is_answered(old) and await reopened.is_answered(post)
     assert "did:" not in repr(await rows(reopened, "SELECT * FROM answered_posts"))
+
+
+async def test_the_bluesky_request_count_is_an_optional_write(tmp_path: Path) -> None:
+    """Saved every 5 s by the Bluesky loop: under a held lock it must not stall it 5 s."""
+    from bot.adapters.bluesky import REQUESTS_KEY, BlueskyChannel, BlueskySettings
+
+    db = tmp_path / "bot.sqlite3"
+    store = SQLiteStore(db, SALT)
+    await store.open()
+    settings = BlueskySettings.from_env(
+        {"BLUESKY_HANDLE": "bot.test", "BLUESKY_APP_PASSWORD": "app-pass-1234"}
+    )
+    channel = BlueskyChannel(Core(KB, store), settings)
+    channel.requests.add()
+    holder = hold_lock(db)
+    try:
+        ledger = asyncio.ensure_future(store.set_value("bluesky.session", "{}"))  # required
+        await asyncio.sleep(0.05)
+        await channel._save_requests()  # optional: fails fast, logged, not raised
+        stalled = ledger.done()
+        health = store.health()
+    finally:
+        release(holder)
+    await ledger
+    assert not stalled, "the request count waited behind a required write"
+    assert health["state"] == "degraded"
+    await channel._save_requests(force=True)  # at stop: a required write
+    assert await store.get_value(REQUESTS_KEY)
+    await store.close()

@@ -627,7 +627,14 @@ class BlueskyChannel:
         now = self._clock()
         if force or now - self._requests_saved >= REQUESTS_SAVE_EVERY:
             self._requests_saved = now
-            await self.store.set_value(REQUESTS_KEY, self.requests.dumps())
+            if force:
+                await self.store.set_value(REQUESTS_KEY, self.requests.dumps())
+                return
+            # A counter saved again 5 s later: it must not hold the loop on a locked store.
+            try:
+                await self.store.set_value(REQUESTS_KEY, self.requests.dumps(), optional=True)
+            except Exception as exc:
+                log.warning("bluesky: could not save the request count (%s)", type(exc).__name__)
 
     async def _save_watermark(self) -> None:
         if self._queue:

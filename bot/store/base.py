@@ -96,8 +96,12 @@ class Store(Protocol):
     async def get_value(self, key: str) -> str | None:
         """Read a channel-state value (Bluesky watermark, session...)."""
 
-    async def set_value(self, key: str, value: str | None) -> None:
-        """Write a channel-state value; None deletes it."""
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
+        """Write a channel-state value; None deletes it.
+
+        ``optional=True`` (a counter that a later save repeats) waits only
+        briefly for a lock and is skipped while the store is failing.
+        """
 
     async def is_answered(self, post_uri: str) -> bool:
         """Whether the bot has already replied to this post."""

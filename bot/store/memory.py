@@ -46,7 +46,7 @@ class MemoryStore:
     async def get_value(self, key: str) -> str | None:
         return self._values.get(key)
 
-    async def set_value(self, key: str, value: str | None) -> None:
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
         if value is None:
             self._values.pop(key, None)
         else:

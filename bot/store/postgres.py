@@ -225,7 +225,7 @@ class PostgresStore:
         value = await self.pool.fetchval("SELECT value FROM channel_state WHERE key = $1", key)
         return None if value is None else str(value)
 
-    async def set_value(self, key: str, value: str | None) -> None:
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
         if value is None:
             await self._write(
                 lambda timeout: self.pool.execute(
@@ -240,7 +240,8 @@ class PostgresStore:
                 key,
                 value,
                 timeout=timeout,
-            )
+            ),
+            optional=optional,
         )
 
     async def is_answered(self, post_uri: str) -> bool:

@@ -330,13 +330,13 @@ class SQLiteStore:
         )
         return None if row is None else row[0]
 
-    async def set_value(self, key: str, value: str | None) -> None:
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
         if value is None:
             await self._write(
                 lambda c: c.execute("DELETE FROM channel_state WHERE key = ?", (key,))
             )
             return
-        await self._write(
+        await (self._optional if optional else self._write)(
             lambda c: c.execute(
                 "INSERT INTO channel_state (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
