@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -309,3 +310,29 @@ async def test_the_bluesky_request_count_is_an_optional_write(tmp_path: Path) ->
     await channel._save_requests(force=True)  # at stop: a required write
     assert await store.get_value(REQUESTS_KEY)
     await store.close()
+
+
+async def test_postgres_optional_writes_give_up_quickly_on_a_locked_table(
+    make_store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    if make_store.backend != "postgres":
+        pytest.skip("SQLite: see the tests above")
+    import asyncpg
+
+    from bot.store.postgres import WRITE_TIMEOUT
+
+    store = await make_store()
+    other = await asyncpg.connect(store._url)  # another program holds the users table
+    try:
+        await other.execute("BEGIN")
+        await other.execute("LOCK TABLE users IN EXCLUSIVE MODE")  # reads go on, writes wait
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="bot.core"):
+            reply = await Core(KB, store).handle(IncomingMessage(QUESTION, "telegram", "5", "en"))
+        elapsed = time.monotonic() - started
+    finally:
+        await other.execute("ROLLBACK")
+        await other.close()
+    assert reply.topic_id == "x.grok_training"
+    assert elapsed < WRITE_TIMEOUT, f"the reply waited {elapsed:.1f} s for the lock"
+    assert "store save_user failed" in caplog.text
