@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import types
 from pathlib import Path
@@ -56,6 +57,11 @@ def idle_module(monkeypatch: pytest.MonkeyPatch) -> dict[str, IdleChannel]:
 
 ENV = {"PRIVACYBOT_CHANNEL_MODULES": "idle=idle_channel_for_tests"}
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def title(core: Core) -> str:
@@ -157,6 +163,7 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     )  # fmt: skip
     try:
         await wait_for(lambda: "idle" in idle_module)
+        await wait_for(lambda: listening(port))  # the health server starts after the channels
         core = idle_module["idle"].core
 
         write_kb(kb_dir, title="Reloaded by command")
