@@ -239,6 +239,11 @@ def test_a_reload_in_progress_does_not_keep_a_stopping_bot_alive(tmp_path: Path)
     assert done.stdout.split() == ["stopping", "stopped"]
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 # --- malformed HTTP -------------------------------------------------------------------
 
 
@@ -318,7 +323,7 @@ async def test_kb_reload_reads_the_token_file_the_bot_wrote(
         )
     )  # fmt: skip
     try:
-        while not admin_token_path(settings).exists():
+        while not admin_token_path(settings).exists() or not listening(port):
             await asyncio.sleep(0.02)
         write_kb(kb_dir, title="Reloaded with the file's token")
         assert await asyncio.to_thread(cli.main, ["kb", "reload"]) == 0
