@@ -10,6 +10,7 @@ adapter renders within its own limits.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
 import re
 import time
@@ -72,6 +73,15 @@ _PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)-([a-z][a-z0-9_]*)(?:-([a-z]{2}))?$")
 _FOLLOW_UP_MAX_WORDS = 6
 
 
+class Forgotten(enum.Enum):
+    """What :meth:`Core.forget` did: the adapter tells the person which one."""
+
+    ERASED = "erased"
+    NOTHING = "nothing"
+    FAILED = "failed"
+    """The store failed: nothing was erased, the person should try again."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A reply plus what was understood, for logs, metrics and ``--json``."""
@@ -118,13 +128,15 @@ class Core:
         """The topic matcher built from :attr:`kb`."""
         return self._matcher
 
-    def reload(self, kb: KnowledgeBase) -> None:
+    def reload(self, kb: KnowledgeBase, matcher: Matcher | None = None) -> None:
         """Swap in a new, already validated knowledge base.
 
         The matcher is built before anything is replaced, so a question being
-        answered meanwhile sees either the old pair or the new one.
+        answered meanwhile sees either the old pair or the new one. Pass one
+        built elsewhere (the runner builds it off the event loop) to make this
+        call instant.
         """
-        matcher = Matcher(kb)
+        matcher = matcher or Matcher(kb)
         self._kb, self._matcher = kb, matcher
 
     def admit(self, channel: str, user_id: str | None) -> Verdict:
@@ -222,7 +234,9 @@ class Core:
         if message.user_id is not None:
             await self._best_effort(
                 "save_user",
-                self.remember(message.channel, message.user_id, reply, previous=state),
+                self.remember(
+                    message.channel, message.user_id, reply, previous=state, optional=True
+                ),
             )
         await self._best_effort("increment", self.store.increment(f"answers.{reply.kind}"))
         latency = (time.perf_counter() - started) * 1000.0
@@ -546,12 +560,19 @@ class Core:
         )
 
     async def remember(
-        self, channel: str, user_id: str, reply: Reply, *, previous: UserState | None = None
+        self,
+        channel: str,
+        user_id: str,
+        reply: Reply,
+        *,
+        previous: UserState | None = None,
+        optional: bool = False,
     ) -> None:
         """Keep what a follow-up needs after a reply: its language, topic and surface.
 
         A reply without a topic (fallback, clarify) keeps the previous topic, so
-        "and on Android?" still refers to the last real answer.
+        "and on Android?" still refers to the last real answer. ``optional``: a
+        short lock wait, skipped while the store fails (the reply must not wait).
         """
         await self.store.save_user(
             channel,
@@ -561,11 +582,26 @@ class Core:
                 last_topic=reply.topic_id or (previous.last_topic if previous else None),
                 surface=reply.surface or (previous.surface if previous else None),
             ),
+            optional=optional,
         )
 
-    async def forget(self, channel: str, user_id: str) -> bool:
-        """Erase what is stored about a person; True if there was something."""
-        return await self.store.forget_user(channel, user_id)
+    async def forget(self, channel: str, user_id: str) -> Forgotten:
+        """Erase what is stored about a person.
+
+        Returns:
+            ``ERASED`` or ``NOTHING``; ``FAILED`` when the store failed (logged,
+            never raised), so the person can be told to try again.
+        """
+        try:
+            erased = await self.store.forget_user(channel, user_id)
+        except Exception as exc:
+            metrics.record_error("store", "forget_user")
+            log.error(
+                "store forget_user failed; the person is told to try again",
+                extra={"operation": "forget_user", "error": f"{type(exc).__name__}: {exc}"[:300]},
+            )
+            return Forgotten.FAILED
+        return Forgotten.ERASED if erased else Forgotten.NOTHING
 
     async def set_language(self, channel: str, user_id: str, language: str) -> None:
         """Remember a person's chosen reply language (``/lang fr``)."""
