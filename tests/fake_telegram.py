@@ -41,6 +41,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
@@ -364,6 +365,9 @@ class FakeTelegram:
         self.short_descriptions: dict[str, str] = {}
         self.webhook: dict[str, Any] = {}
         self.webhook_responses: list[int] = []
+        # Telegram posts only to https:// URLs; tests play the TLS proxy in front
+        # of the bot by naming where a delivery really goes (``http://host:port``).
+        self.webhook_proxy: str | None = None
         self.blocked: set[int] = set()
         self.flood_429s = 0  # answers from the enforced limits, not the injected ones
         self.flood_429s_by_limit: dict[str, int] = defaultdict(int)  # per_chat / overall
@@ -491,6 +495,40 @@ class FakeTelegram:
         )
         return await self.push_update({"message": message})
 
+    async def send_media(
+        self, user: dict, kind: str, *, caption: str | None = None, text: str | None = None
+    ) -> dict:
+        """The user sends a photo, sticker, voice note... (``kind`` is the Message field)."""
+        chat = self.private_chat(user)
+        message_id = next(self._message_ids[chat["id"]])
+        media: Any = {
+            "photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}],
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u2",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+                "emoji": "👍",
+            },
+            "voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2},
+        }[kind]
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            kind: media,
+        }
+        if caption is not None:
+            message["caption"] = caption
+        self.messages[(chat["id"], message_id)] = SentMessage(
+            chat["id"], message_id, caption or "", [], None, None, False, message["date"]
+        )
+        return await self.push_update({"message": message})
+
     async def press(self, user: dict, message: SentMessage, data: str) -> str:
         """The user taps the inline button carrying ``data`` under ``message``."""
         query_id = str(next(self._query_ids))
@@ -528,12 +566,20 @@ class FakeTelegram:
                 self._changed.notify_all()
         return update
 
+    def _webhook_target(self) -> str:
+        """Where a webhook delivery goes: the set URL, or through :attr:`webhook_proxy`."""
+        url = str(self.webhook["url"])
+        if self.webhook_proxy is None:
+            return url
+        parts = urlsplit(url)
+        return self.webhook_proxy.rstrip("/") + urlunsplit(("", "", parts.path, parts.query, ""))
+
     async def post_webhook(self, update: dict, *, secret: str | None) -> int:
         """POST an update to the bot's webhook with the given secret header; the status."""
         assert self._session or self._new_session()
         headers = {SECRET_HEADER: secret} if secret is not None else {}
         async with self._session.post(  # type: ignore[union-attr]
-            self.webhook["url"], json=update, headers=headers
+            self._webhook_target(), json=update, headers=headers
         ) as response:
             return response.status
 
@@ -779,6 +825,10 @@ class FakeTelegram:
         if not url:
             self.webhook = {}
             return True
+        if not url.startswith("https://"):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         self.webhook = {
             "url": url,
             "secret_token": secret,
@@ -979,6 +1029,18 @@ class FakeTelegram:
         msg.edits += 1
         return self._message_json(msg)
 
+    async def api_editmessagereplymarkup(self, params: dict) -> dict | bool:
+        chat_id = self._check_chat(params.get("chat_id"))
+        msg = self.messages.get((chat_id, params.get("message_id")))  # type: ignore[arg-type]
+        if msg is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        markup = self._check_markup(params.get("reply_markup"))
+        if markup == msg.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        msg.reply_markup = markup
+        msg.edits += 1
+        return self._message_json(msg)
+
     async def api_answercallbackquery(self, params: dict) -> bool:
         query_id = str(params.get("callback_query_id", ""))
         if query_id in self.callback_answers or not query_id:
@@ -1031,7 +1093,8 @@ class FakeTelegram:
             headers = {SECRET_HEADER: secret} if secret else {}
             for attempt in range(3):
                 try:
-                    async with session.post(self.webhook["url"], json=update, headers=headers) as r:
+                    target = self._webhook_target()
+                    async with session.post(target, json=update, headers=headers) as r:
                         self.webhook_responses.append(r.status)
                         if r.status < 500:
                             break

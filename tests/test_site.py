@@ -366,3 +366,26 @@ def test_home_lists_x_first_then_needs(site: Path) -> None:
     ]
     assert links[0].startswith("x/"), links[:3]
     assert "Stop AI training on your data" in home.text
+
+
+def test_bots_link_to_the_page_only_when_the_site_is_published(kb: KnowledgeBase) -> None:
+    from telegram import InlineKeyboardMarkup
+
+    from bot.adapters.telegram import _markup
+    from bot.render.bluesky import embed_for
+    from bot.render.telegram_html import reply_keyboard
+
+    page = BASE_URL + "fr/x/grok-training/"
+    published = Core(kb, site_url=BASE_URL).topic_reply("x.grok_training", "fr")
+    card = embed_for(published)
+    assert card is not None and card.uri == page
+    markup = _markup(reply_keyboard(published))
+    assert isinstance(markup, InlineKeyboardMarkup)
+    links = [b for row in markup.inline_keyboard for b in row if b.url]
+    assert [(b.text, b.url) for b in links] == [("🌐 Réponse complète sur le web", page)]
+    assert all(b.callback_data for row in markup.inline_keyboard for b in row if not b.url)
+
+    plain = Core(kb).topic_reply("x.grok_training", "fr")
+    card = embed_for(plain)
+    assert card is not None and card.uri == plain.url
+    assert not [b for row in reply_keyboard(plain) for b in row if b.url]

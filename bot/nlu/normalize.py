@@ -131,7 +131,7 @@ def clean(text: str) -> str:
     Returns:
         A space-separated ASCII-ish string; empty if nothing readable is left.
     """
-    text = text[:MAX_CHARS]
+    text = "".join(c for c in text[:MAX_CHARS] if unicodedata.category(c) != "Cf")  # U+200B...
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = unicodedata.normalize("NFKD", text.casefold())
