@@ -105,7 +105,8 @@ def _relative(target: str, page: str) -> str:
 class _Section:
     surface: str
     heading: str
-    reply: Reply
+    steps: tuple[str, ...]
+    note: str | None
 
 
 class SiteBuilder:
@@ -155,20 +156,24 @@ class SiteBuilder:
     # -- content -----------------------------------------------------------
 
     def sections(self, topic_id: str, language: str) -> tuple[Reply, list[_Section]]:
-        """The topic's main reply and one reply per surface that has steps or a note."""
-        main = self.core.topic_reply(topic_id, language)
-        offered = {main.surface} | {c.value for c in main.choices if c.kind == "surface"}
-        sections = []
-        for surface in SURFACES:
-            if surface not in offered:
-                continue
-            reply = (
-                main
-                if surface == main.surface
-                else self.core.topic_reply(topic_id, language, surface=surface)
+        """The topic's whole answer and its steps for every surface, web first.
+
+        One ``full`` reply holds them all: the short answer's surface and the
+        details' other surfaces, exactly what the chat offers part by part.
+        """
+        main = self.core.topic_reply(topic_id, language, part="full")
+        answers = [main.short_answer.surface, *main.details.surfaces]
+        by_surface = {a.surface: a for a in answers if a is not None}
+        sections = [
+            _Section(
+                surface,
+                site_text(language, f"surface.{surface}"),
+                by_surface[surface].steps,
+                by_surface[surface].note,
             )
-            heading = site_text(language, f"surface.{surface}")
-            sections.append(_Section(surface, heading, reply))
+            for surface in SURFACES
+            if surface in by_surface
+        ]
         return main, sections
 
     # -- pages -------------------------------------------------------------
@@ -338,8 +343,7 @@ class SiteBuilder:
                     "short": main.short,
                     "page": self.absolute(self.topic_file(lang, tid)) or topic_path(lang, tid),
                     "steps": {
-                        s.surface: {"steps": list(s.reply.steps), "note": s.reply.surface_note}
-                        for s in sections
+                        s.surface: {"steps": list(s.steps), "note": s.note} for s in sections
                     },
                     "facts": list(main.facts),
                     "caveats": list(main.caveats),
