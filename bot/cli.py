@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.core import Core
 from bot.errors import ConfigError
-from bot.evaluation import evaluate, format_report, load_cases
+from bot.evaluation import evaluate, format_report, load_file
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.messages import IncomingMessage, Reply
 from bot.render.plain import render_plain
@@ -132,7 +132,8 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     core = Core(_load(args.kb))
-    report = evaluate(core.matcher, load_cases(Path(args.file)))
+    cases, dialogues = load_file(Path(args.file))
+    report = evaluate(core, cases, dialogues)
     print(format_report(report))
     if args.min is not None and report.accuracy < args.min:
         print(f"accuracy {report.accuracy:.1%} is below --min {args.min:.1%}", file=sys.stderr)

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-ReplyKind = Literal["answer", "clarify", "fallback"]
+ReplyKind = Literal["answer", "clarify", "fallback", "not_covered", "smalltalk"]
 ChoiceKind = Literal["surface", "topic"]
 
 
@@ -79,7 +79,10 @@ class Reply:
 
     ``kind`` is ``answer`` when a topic was chosen, ``clarify`` when two topics
     were too close to pick (``choices`` then holds them) and ``fallback`` when
-    the engine does not know (``items`` then lists what it can help with).
+    the engine does not know (``items`` then lists what it can help with),
+    ``not_covered`` when the platform meant has no topic for the need yet
+    (``items``/``choices`` then offer what exists) and ``smalltalk`` for a
+    greeting or a thank-you (one short line).
     """
 
     kind: ReplyKind

@@ -51,9 +51,9 @@ def test_dev_set_covers_every_required_topic_in_both_languages() -> None:
 @pytest.mark.parametrize("name", ["heldout.yaml", "fresh_eval.yaml"])
 async def test_accuracy_on_questions_written_apart_from_the_examples(core: Core, name: str) -> None:
     """Sets written without seeing the knowledge base, to measure generalisation."""
-    from bot.evaluation import evaluate, load_cases
+    from bot.evaluation import evaluate_async, load_cases
 
-    report = evaluate(core.matcher, load_cases(Path(__file__).parent / name))
+    report = await evaluate_async(core, load_cases(Path(__file__).parent / name))
     assert report.total >= 200
     misses = [(m.case.question, m.case.expect, m.got) for m in report.misses]
     assert report.accuracy >= 0.95, misses

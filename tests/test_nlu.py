@@ -59,7 +59,8 @@ def test_detect_surface(text: str, surface: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("hint", "expected"), [("fr-CA", "fr"), ("en_US", "en"), ("de", None), (None, None)]
+    ("hint", "expected"),
+    [("fr-CA", "fr"), ("en_US", "en"), ("pt_BR", "pt"), ("de", "de"), ("ru", None), (None, None)],
 )
 def test_normalize_hint(hint: str | None, expected: str | None) -> None:
     assert normalize_hint(hint) == expected

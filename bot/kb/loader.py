@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from bot.kb.schema import LANGUAGES, KnowledgeFile, Topic
 from bot.nlu.normalize import clean, phrases_pattern
 
+REGISTRY_FILES = ("platforms.yaml", "needs.yaml")
+
 STALE_AFTER_DAYS = 180
 # libyaml's safe loader when available: same safety, several times faster.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,6 +63,7 @@ class KnowledgeBase:
     platforms: dict[str, str]
     version: str
     warnings: list[Problem] = field(default_factory=list)
+    directory: Path | None = None
 
     def get(self, topic_id: str) -> Topic | None:
         """Return a topic by id, or None."""
@@ -201,6 +204,10 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
     directory = directory or default_dir()
     today = today or dt.date.today()
     paths = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    # The platform registry and the need vocabulary are read by bot.nlu.registry;
+    # they count in the version (the engine's cache key) but are not topic files.
+    registry = [p for p in paths if p.name in REGISTRY_FILES]
+    paths = [p for p in paths if p.name not in REGISTRY_FILES]
     if not paths:
         raise KnowledgeError([Problem(str(directory), "-", "-", "no .yaml knowledge files found")])
     problems: list[Problem] = []
@@ -217,6 +224,11 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
         problems.extend(found)
         if parsed is not None:
             files.append((str(path), parsed))
+    for path in registry:
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError as exc:
+            problems.append(Problem(str(path), "-", "-", f"cannot read file: {exc}"))
     cross, warnings = _cross_checks(files, today)
     problems.extend(cross)
     if problems:
@@ -224,5 +236,9 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
     topics = {t.id: t for _, kf in files for t in kf.topics}
     platforms = {kf.platform: kf.name for _, kf in files}
     return KnowledgeBase(
-        topics=topics, platforms=platforms, version=digest.hexdigest()[:12], warnings=warnings
+        topics=topics,
+        platforms=platforms,
+        version=digest.hexdigest()[:12],
+        warnings=warnings,
+        directory=directory,
     )

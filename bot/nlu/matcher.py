@@ -68,21 +68,30 @@ PLATFORM_WORDS: dict[str, str] = {
 
 _SURFACES: list[tuple[str, re.Pattern[str]]] = [
     ("ios", re.compile(r"\b(?:ios|iphone|ipad|apple)\b")),
-    ("android", re.compile(r"\b(?:android|samsung|pixel|galaxy|xiaomi|huawei)\b")),
+    ("android", re.compile(r"\b(?:android|samsung|pixel|galaxy|xiaomi|huawei|motorola)\b")),
     (
         "web",
         re.compile(
             r"\b(?:web|website|browser|navigateur|ordi|ordinateur|computer|pc|desktop|laptop"
-            r"|mac|chrome|firefox|safari|site)\b"
+            r"|mac|chrome|firefox|safari|site|navegador|computadora|ordenador|computador"
+            r"|webseite|rechner|sitio|browsers)\b"
         ),
     ),
     (
         "app",
         re.compile(
             r"\b(?:app|apps|appli|application|phone|telephone|mobile|portable|smartphone|tel"
-            r"|cell|cellulaire)\b"
+            r"|cell|cellulaire|celular|movil|aplicacion|aplicativo|aplicacao|handy|telefono"
+            r"|cellulare|applicazione)\b"
         ),
     ),
+]
+# Japanese has no spaces and no Latin letters: read the raw text.
+_SURFACES_JA: list[tuple[str, re.Pattern[str]]] = [
+    ("ios", re.compile(r"アイフォン|アイフォーン|iPhone|iOS|アイパッド")),
+    ("android", re.compile(r"アンドロイド")),
+    ("web", re.compile(r"ブラウザ|パソコン|ウェブ|ＰＣ")),
+    ("app", re.compile(r"スマホ|アプリ|携帯|スマートフォン")),
 ]
 
 
@@ -90,15 +99,26 @@ _SURFACES: list[tuple[str, re.Pattern[str]]] = [
 SURFACE_WORDS: frozenset[str] = frozenset(
     """ios iphone ipad apple android samsung pixel galaxy xiaomi huawei web website browser
     navigateur ordi ordinateur computer pc desktop laptop mac chrome firefox safari app apps
-    appli application phone telephone mobile portable smartphone tel cell cellulaire""".split()
+    appli application phone telephone mobile portable smartphone tel cell cellulaire celular
+    movil aplicacion aplicativo aplicacao handy telefono cellulare applicazione navegador
+    computadora ordenador computador webseite rechner sitio motorola browsers""".split()
 )
 
 
-def detect_surface(cleaned: str) -> str | None:
-    """Return ``web``, ``ios``, ``android``, ``app`` (a phone, OS unknown) or None."""
+def detect_surface(cleaned: str, raw: str = "") -> str | None:
+    """Return ``web``, ``ios``, ``android``, ``app`` (a phone, OS unknown) or None.
+
+    Args:
+        cleaned: The cleaned text (:func:`bot.nlu.normalize.clean`).
+        raw: The text as written, for Japanese device words.
+    """
     for surface, pattern in _SURFACES:
         if pattern.search(cleaned):
             return surface
+    if raw and not raw.isascii():
+        for surface, pattern in _SURFACES_JA:
+            if pattern.search(raw[:4000]):
+                return surface
     return None
 
 
@@ -109,7 +129,7 @@ class Match:
     Attributes:
         topic_id: The best topic, or None when nothing is close enough.
         confidence: 0..1, the best topic's score.
-        language: ``en`` or ``fr``.
+        language: The language the person wrote in (one of seven).
         surface: The surface the person named, if any.
         ranked: Every topic with a score above zero, best first.
         ambiguous: True when the two best topics are too close to choose.
@@ -266,22 +286,28 @@ class Matcher:
         return [min(1.0, (0.3 * e + 0.7 * t) / qnorm) for e, t in zip(example, topic, strict=True)]
 
     def understand(
-        self, text: str, *, language_hint: str | None = None, surface_hint: str | None = None
+        self,
+        text: str,
+        *,
+        language_hint: str | None = None,
+        surface_hint: str | None = None,
+        declared: bool = False,
     ) -> Match:
         """Match a question to a topic.
 
         Args:
             text: What the person wrote.
-            language_hint: Platform language code; breaks ties only.
+            language_hint: Platform language code; breaks ties only, unless declared.
             surface_hint: Surface the channel knows of, used if the text names none.
+            declared: The author declared the language (Bluesky ``langs``).
 
         Returns:
             The :class:`Match`.
         """
         toks = [self._correct(t) for t in clean(text).split()]
         joined = " ".join(toks)
-        language = self.language.guess(text, toks, language_hint)
-        surface = detect_surface(joined) or surface_hint
+        language = self.language.guess(text, toks, language_hint, declared=declared)
+        surface = detect_surface(joined, text) or surface_hint
         feats = self._features(toks)
         query = {f: self._idf[f] for f in feats if f in self._idf}
         named = {PLATFORM_WORDS[canonical(t)] for t in toks if canonical(t) in PLATFORM_WORDS}

@@ -1,0 +1,526 @@
+"""Understanding a message as *a need, on a platform, maybe on a device, in a language*.
+
+The matcher (:mod:`bot.nlu.matcher`) ranks topics from their example questions;
+this layer adds what the examples cannot know:
+
+- which platform or product the person means, from the registry
+  (``knowledge/platforms.yaml``), including the many the knowledge base has no
+  topic for yet;
+- which need they have, from the need vocabulary (``knowledge/needs.yaml``), in
+  any of the seven languages, so that a German or Japanese question finds the
+  topic without German or Japanese examples;
+- the conversation so far: "and instagram?" keeps the need and changes the
+  platform, "and deleting my history?" keeps the platform, "2" picks the second
+  choice offered.
+
+It then answers only a topic of the platform meant, or says honestly that there
+is none yet (``not_covered``), never another platform's steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from bot.kb.loader import KnowledgeBase, default_dir
+from bot.kb.schema import Topic
+from bot.nlu.matcher import SURFACE_WORDS, Match, Matcher
+from bot.nlu.normalize import STOPWORDS, canonical, clean
+from bot.nlu.registry import PLATFORMS_FILE, Registry, fold, load_registry
+
+BOT = "bot"
+PRIMARY_PLATFORM = "x"
+MAX_CHOICES = 3
+# A follow-up ("and instagram?", "et pour Grok ?") is short: this many words at most.
+FOLLOW_UP_MAX_WORDS = 8
+
+# Until every topic names its need and products in the knowledge base (KB_FORMAT.md,
+# round 2), today's topics get them here; a topic's own fields win.
+LEGACY_TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "x.grok_training": ("ai_training", ("x", "grok")),
+    "x.third_party_sharing": ("third_party_sharing", ("x",)),
+    "x.grok_history": ("ai_chat_history", ("grok",)),
+    "x.policy_update": ("policy_changes", ("x",)),
+    "x.protect_posts": ("private_account", ("x",)),
+    "x.delete_account": ("delete_account", ("x",)),
+    "x.download_archive": ("download_data", ("x",)),
+    "x.ad_personalization": ("ad_personalization", ("x",)),
+    "x.grok_app_improve_model": ("ai_training", ("grok_app",)),
+    "bluesky.ai_training": ("ai_training", ("bluesky",)),
+    "bot.help": ("bot_help", ("bot",)),
+    "bot.privacy": ("bot_privacy", ("bot",)),
+    "google.gemini_activity": ("ai_chat_history", ("gemini",)),
+    "linkedin.ai_training": ("ai_training", ("linkedin",)),
+    "meta.ai_training": ("ai_training", ("facebook", "instagram", "threads", "meta_ai")),
+    "meta.whatsapp_ai": ("ai_features", ("whatsapp",)),
+    "meta.ai_chats_ads": ("ad_personalization", ("meta_ai",)),
+    "openai.chatgpt_training": ("ai_training", ("openai",)),
+}
+
+_GREETINGS = frozenset(
+    """hi hello hey heya hiya yo hallo hola ola oi salut bonjour bonsoir coucou ciao buongiorno
+    buonasera servus moin gruss good morning evening afternoon day there thanks thank thx ty
+    tysm merci gracias obrigado obrigada valeu danke dankeschon grazie mille beaucoup great
+    awesome cool perfect parfait super genial top nice ok okay okk kk muchas muito vielen
+    tante bye goodbye ciao tchau adios bis bientot a plus later cheers much you so lot bot
+    privacybot friend ami amigo amiga buenos buenas dias tardes noches bom boa dia tarde
+    noite guten tag abend morgen sera appreciate it that s very helpful helped lovely brilliant
+    excellent wonderful thankyou thanx merci bien tres vraiment muchisimas muitissimo
+    molte molto grazie cordialement""".split()
+)
+_GREETINGS_JA = re.compile(
+    r"ありがと|こんにちは|こんばんは|おはよう|どうも|よろしく|サンキュー|助かり"
+)
+_THANKS = re.compile(
+    r"(?<![a-z])(?:thank|thanks|thx|ty|tysm|cheers|merci|gracias|obrigad[oa]|valeu|danke"
+    r"|grazie|appreciate)(?![a-z])|ありがと|サンキュー|助かり"
+)
+_CONFUSED = re.compile(
+    r"(?<![a-z])(?:(?:i\s)?(?:don\s?t|do not|dont|didn\s?t|did not)\s(?:get|understand|follow)"
+    r"|what do you mean|too long|too complicated|simpler|in short|tl\s?dr|huh"
+    r"|(?:je\s)?(?:ne\s)?(?:comprends|pige|capte)\s(?:pas|rien)|j\s?ai\spas\scompris"
+    r"|pas\scompris|plus\ssimple|no\s(?:entiendo|entendi|lo\sentiendo)|mas\ssimple"
+    r"|nao\s(?:entendi|entendo)|n\sentendi|mais\ssimples"
+    r"|(?:verstehe?|versteh)\s(?:ich\s)?nicht|nicht\sverstanden|einfacher"
+    r"|non\s(?:capisco|ho\scapito)|piu\ssemplice)(?![a-z])"
+    r"|わからな|分からな|わかりませ|分かりませ|意味が"
+)
+_NUMBER = re.compile(r"^\s*(?:n(?:o|um(?:ber)?)?\.?\s*|#)?([1-9])\s*[.)]?\s*$", re.IGNORECASE)
+_ORDINALS: dict[str, int] = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "premier": 1,
+    "premiere": 1,
+    "deuxieme": 2,
+    "second e": 2,
+    "troisieme": 3,
+    "primero": 1,
+    "primera": 1,
+    "segundo": 2,
+    "segunda": 2,
+    "tercero": 3,
+    "tercera": 3,
+    "terceiro": 3,
+    "terceira": 3,
+    "erste": 1,
+    "erstes": 1,
+    "zweite": 2,
+    "zweites": 2,
+    "dritte": 3,
+    "drittes": 3,
+    "primo": 1,
+    "prima": 1,
+    "secondo": 2,
+    "terzo": 3,
+    "terza": 3,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "un": 1,
+    "deux": 2,
+    "trois": 3,
+    "uno": 1,
+    "dos": 2,
+    "tres": 3,
+    "um": 1,
+    "dois": 2,
+    "eins": 1,
+    "zwei": 2,
+    "drei": 3,
+    "due": 2,
+    "tre": 3,
+}
+_JA_NUMBERS = {"一": 1, "二": 2, "三": 3, "１": 1, "２": 2, "３": 3}
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the conversation so far tells about the next message (from the person's state)."""
+
+    platform: str | None = None
+    need: str | None = None
+    surface: str | None = None
+    last_topic: str | None = None
+    choices: tuple[str, ...] = ()
+    last_kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What a message means, and what kind of reply it calls for.
+
+    Attributes:
+        kind: ``answer``, ``clarify``, ``not_covered``, ``fallback``,
+            ``smalltalk`` or ``empty``.
+        topic_id: The topic to answer (``answer``), else None.
+        choices: Topic ids to offer (``clarify``, and what exists for
+            ``not_covered``).
+        platform: The platform or product understood (registry id), or None.
+        need: The need understood (need id), or None.
+        surface: ``web``/``ios``/``android``/``app`` or None.
+        language: The language the person wrote in (one of seven).
+        confidence: 0..1.
+        match: The matcher's view, for logs and alternatives.
+        follow_up: True when the conversation filled in what the message left out.
+        short: True when the person did not understand the last answer: give
+            its short form again.
+    """
+
+    kind: str
+    topic_id: str | None
+    language: str
+    match: Match
+    choices: tuple[str, ...] = ()
+    platform: str | None = None
+    need: str | None = None
+    surface: str | None = None
+    confidence: float = 0.0
+    follow_up: bool = False
+    short: bool = False
+    also: tuple[str, ...] = field(default=())
+    thanks: bool = False
+
+
+def _result(
+    language: str,
+    match: Match,
+    surface: str | None,
+    kind: str,
+    topic: str | None = None,
+    **kw: Any,
+) -> Understanding:
+    return Understanding(
+        kind=kind, topic_id=topic, language=language, match=match, surface=surface, **kw
+    )
+
+
+class Engine:
+    """The matcher plus the registry, built once per knowledge base.
+
+    Args:
+        kb: The validated knowledge base.
+        registry: Platforms and needs; read from the knowledge directory when None.
+        matcher: A matcher already built for ``kb`` (built here when None).
+    """
+
+    def __init__(
+        self, kb: KnowledgeBase, registry: Registry | None = None, matcher: Matcher | None = None
+    ) -> None:
+        self.kb = kb
+        directory = getattr(kb, "directory", None)
+        if directory is None or not (Path(directory) / PLATFORMS_FILE).exists():
+            directory = default_dir()  # a test knowledge base without its own registry
+        self.registry = registry or load_registry(Path(directory))
+        self.matcher = matcher or Matcher(kb)
+        self.need_of: dict[str, str | None] = {}
+        self.products_of: dict[str, tuple[str, ...]] = {}
+        for topic_id, topic in kb.topics.items():
+            need, products = self._topic_fields(topic)
+            self.need_of[topic_id] = need
+            self.products_of[topic_id] = products
+        self._order = list(kb.topics)
+        # Words that only name platforms or surfaces: what is left is the content.
+        self._name_words: set[str] = set()
+        for entry in self.registry.platforms.values():
+            for names in entry.names.values():
+                for name in names:
+                    self._name_words.update(clean(name).split())
+
+    @staticmethod
+    def _topic_fields(topic: Topic) -> tuple[str | None, tuple[str, ...]]:
+        legacy = LEGACY_TOPICS.get(topic.id)
+        need = getattr(topic, "need", None) or (legacy[0] if legacy else None)
+        products = getattr(topic, "products", None) or (legacy[1] if legacy else None)
+        return need, tuple(products or (topic.platform,))
+
+    # -- pieces -------------------------------------------------------------
+
+    def topics_for(self, platforms: list[str]) -> list[str]:
+        """Topics that apply to any of the platforms, in knowledge-base order."""
+        related = self.registry.related
+        return [
+            t
+            for t in self._order
+            if any(related(p, product) for p in platforms for product in self.products_of[t])
+        ]
+
+    def topics_with_need(self, need: str) -> list[str]:
+        """Topics of a need, the primary platform's first."""
+        found = [t for t in self._order if self.need_of[t] == need]
+        found.sort(key=lambda t: self.kb.topics[t].platform != PRIMARY_PLATFORM)
+        return found
+
+    def has_language(self, topic_id: str, language: str) -> bool:
+        """Whether a topic is written in a language."""
+        return getattr(self.kb.topics[topic_id], language, None) is not None
+
+    def _best_need(self, scores: dict[str, float]) -> str | None:
+        if not scores:
+            return None
+        if len(scores) > 1:
+            # "can you help me? I want Grok to stop learning from my posts": the
+            # question is the need, the politeness is not a question about the bot.
+            scores = {n: s * (0.5 if n.startswith("bot_") else 1.0) for n, s in scores.items()}
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            return None
+        return ranked[0][0]
+
+    def _content_words(self, cleaned: str) -> list[str]:
+        return [
+            t
+            for t in cleaned.split()
+            if t not in STOPWORDS
+            and t not in SURFACE_WORDS
+            and t not in self._name_words
+            and canonical(t) not in self._name_words
+            and t not in _GREETINGS
+        ]
+
+    def _pick_focus(self, named: list[str], need: str | None) -> list[str]:
+        """Which of several named platforms the question is about, with its relatives."""
+        counts: dict[str, int] = {}
+        last: dict[str, int] = {}
+        for i, p in enumerate(named):
+            counts[p] = counts.get(p, 0) + 1
+            last[p] = i
+        pool = list(counts)
+        if need is not None and len(pool) > 1:
+            covered = [
+                p for p in pool if any(self.need_of[t] == need for t in self.topics_for([p]))
+            ]
+            if covered:
+                pool = covered
+        chosen = max(pool, key=lambda p: (counts[p], last[p]))
+        return [chosen] + [p for p in counts if p != chosen and self.registry.related(chosen, p)]
+
+    def _pick_number(self, text: str, folded: str, choices: tuple[str, ...]) -> str | None:
+        m = _NUMBER.match(text)
+        index: int | None = int(m.group(1)) if m else None
+        if index is None:
+            words = folded.split()
+            if 0 < len(words) <= 3:
+                for w in words:
+                    if w in _ORDINALS:
+                        index = _ORDINALS[w]
+                    elif w in _JA_NUMBERS or (w and w[0] in _JA_NUMBERS and len(w) <= 3):
+                        index = _JA_NUMBERS[w[0]]
+        if index is not None and 1 <= index <= len(choices):
+            return choices[index - 1]
+        return None
+
+    # -- the decision -------------------------------------------------------
+
+    def understand(
+        self,
+        text: str,
+        *,
+        language_hint: str | None = None,
+        declared: bool = False,
+        surface_hint: str | None = None,
+        context: Context | None = None,
+    ) -> Understanding:
+        """Understand one message of a conversation.
+
+        Args:
+            text: What the person wrote.
+            language_hint: A language code from the platform or the person's state.
+            declared: True when the author declared the language (Bluesky ``langs``).
+            surface_hint: A surface the channel knows of.
+            context: The conversation so far, or None.
+
+        Returns:
+            The :class:`Understanding`.
+        """
+        ctx = context or Context()
+        match = self.matcher.understand(
+            text, language_hint=language_hint, surface_hint=surface_hint, declared=declared
+        )
+        language = match.language
+        surface = match.surface
+        folded = fold(text)
+        cleaned = clean(text)
+
+        result = partial(_result, language, match, surface)
+
+        if not cleaned and not _CJK.search(text):
+            return result("empty")
+        if ctx.choices:
+            picked = self._pick_number(text, folded, ctx.choices)
+            if picked is not None:
+                return result(
+                    "answer",
+                    picked,
+                    platform=ctx.platform,
+                    need=self.need_of.get(picked),
+                    confidence=1.0,
+                    follow_up=True,
+                )
+        mentions = self.registry.mentions(text, folded)
+        named = [m.platform for m in mentions if m.platform != BOT]
+        scores = self.registry.need_scores(folded)
+        need = self._best_need(scores)
+        content = self._content_words(cleaned)
+        short = len(cleaned.split()) <= FOLLOW_UP_MAX_WORDS and not _CJK.search(text)
+        short = short or (len(text) <= 24 and bool(_CJK.search(text)))
+
+        if ctx.last_topic and _CONFUSED.search(folded) and not named and need is None:
+            return result(
+                "answer",
+                ctx.last_topic,
+                platform=ctx.platform,
+                need=ctx.need,
+                confidence=1.0,
+                follow_up=True,
+                short=True,
+            )
+        if not named and need is None and not content:
+            greeted = any(w in _GREETINGS for w in cleaned.split()) or bool(
+                _GREETINGS_JA.search(text)
+            )
+            if greeted:
+                return result("smalltalk", thanks=bool(_THANKS.search(folded)))
+        if need in ("bot_help", "bot_privacy") and not named:
+            bot_topic = next(iter(self.topics_with_need(need)), None)
+            if match.topic_id and self.need_of.get(match.topic_id) in ("bot_help", "bot_privacy"):
+                bot_topic = match.topic_id
+            if bot_topic:
+                return result("answer", bot_topic, need=need, confidence=max(match.confidence, 0.5))
+
+        follow_up = False
+        if (
+            not named
+            and ctx.platform
+            and short
+            and need is not None
+            and ctx.last_kind in ("answer", "clarify", "not_covered")
+        ):
+            # "and deleting my history?" / "training" after "grok?": same platform.
+            named, follow_up = [ctx.platform], True
+        if named and need is None and ctx.need and short and len(content) <= 2:
+            # "and instagram?" / "same for gemini": same need, new platform.
+            need, follow_up = ctx.need, True
+
+        if named:
+            return self._for_platform(result, named, need, content, follow_up)
+        return self._without_platform(result, need, ctx, content, short)
+
+    def _for_platform(
+        self,
+        result: partial[Understanding],
+        named: list[str],
+        need: str | None,
+        content: list[str],
+        follow_up: bool,
+    ) -> Understanding:
+        match: Match = result.args[1]
+        focus = self._pick_focus(named, need)
+        platform = focus[0]
+        allowed = self.topics_for(focus)
+        ranked_ids = [t for t, _ in match.ranked]
+        in_scope = match.topic_id is not None
+        if need is None and in_scope and not match.ambiguous and match.topic_id in allowed:
+            need = self.need_of.get(match.topic_id)
+        if need is None:
+            if not content:
+                if not allowed:
+                    return result("not_covered", platform=platform)
+                return result("clarify", choices=tuple(allowed[:MAX_CHOICES]), platform=platform)
+            return result("fallback", platform=platform)
+        candidates = [t for t in allowed if self.need_of[t] == need]
+        if not candidates and self.registry.kind(platform) == "assistant":
+            near = set(self.registry.needs[need].near) if need in self.registry.needs else set()
+            candidates = [t for t in allowed if self.need_of[t] in near]
+        if candidates:
+            candidates.sort(key=lambda t: ranked_ids.index(t) if t in ranked_ids else 99)
+            if len(candidates) > 1 and candidates[0] not in ranked_ids:
+                # Two topics of this platform and need: the narrowest product first.
+                direct = [t for t in candidates if platform in self.products_of[t]]
+                candidates = direct + [t for t in candidates if t not in direct]
+            return result(
+                "answer",
+                candidates[0],
+                platform=platform,
+                need=self.need_of[candidates[0]],
+                confidence=max(match.confidence, 0.5),
+                follow_up=follow_up,
+            )
+        if need in ("bot_help", "bot_privacy"):
+            topic = next(iter(self.topics_with_need(need)), None)
+            if topic:
+                return result("answer", topic, need=need, confidence=0.5)
+        elsewhere = [t for t in self.topics_with_need(need) if t not in allowed]
+        return result(
+            "not_covered",
+            platform=platform,
+            need=need,
+            choices=tuple(allowed[:MAX_CHOICES]),
+            also=tuple(elsewhere[:MAX_CHOICES]),
+            follow_up=follow_up,
+        )
+
+    def _without_platform(
+        self,
+        result: partial[Understanding],
+        need: str | None,
+        ctx: Context,
+        content: list[str],
+        short: bool,
+    ) -> Understanding:
+        match: Match = result.args[1]
+        surface: str | None = result.args[2]
+        topic = match.topic_id
+        if topic is not None and not match.ambiguous:
+            topic_need = self.need_of.get(topic)
+            near = self.registry.needs[need].near if need in self.registry.needs else []
+            if need is None or topic_need == need or topic_need in near:
+                return result(
+                    "answer",
+                    topic,
+                    platform=self.products_of[topic][0],
+                    need=topic_need,
+                    confidence=match.confidence,
+                )
+        if (
+            need is None
+            and ctx.last_topic
+            and surface is not None
+            and short
+            and len(content) <= 2
+            and ctx.last_topic in self.kb.topics
+        ):
+            # "and on Android?": the same topic on another surface.
+            return result(
+                "answer",
+                ctx.last_topic,
+                platform=ctx.platform,
+                need=ctx.need,
+                confidence=0.5,
+                follow_up=True,
+            )
+        if need is not None:
+            options = self.topics_with_need(need)
+            if len(options) == 1:
+                only = options[0]
+                return result(
+                    "answer",
+                    only,
+                    platform=self.products_of[only][0],
+                    need=need,
+                    confidence=max(match.confidence, 0.5),
+                )
+            if topic is not None and topic in options and not match.ambiguous:
+                return result("answer", topic, platform=self.products_of[topic][0], need=need)
+            if options:
+                ranked_ids = [t for t, _ in match.ranked]
+                options.sort(key=lambda t: ranked_ids.index(t) if t in ranked_ids else 99)
+                return result("clarify", choices=tuple(options[:MAX_CHOICES]), need=need)
+        if topic is not None and match.ambiguous:
+            candidates = [t for t, s in match.ranked[:MAX_CHOICES] if s >= self.matcher.threshold]
+            return result("clarify", choices=tuple(candidates))
+        return result("fallback", need=need)
