@@ -19,6 +19,7 @@ mistake that must never happen.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,13 +209,16 @@ async def evaluate_async(
 ) -> Report:
     """Run every question (each as a new person) and every conversation through the core."""
     report = Report()
+    run = secrets.token_hex(4)  # a new person per question, even across runs on one core
     for i, case in enumerate(cases):
-        answer = await core.respond(IncomingMessage(text=case.question, user_id=f"eval-q{i}"))
+        answer = await core.respond(IncomingMessage(text=case.question, user_id=f"eval-{run}-q{i}"))
         _score(report, core, case, answer)
     for i, dialogue in enumerate(dialogues or []):
         all_right = True
         for case in dialogue.turns:
-            answer = await core.respond(IncomingMessage(text=case.question, user_id=f"eval-d{i}"))
+            answer = await core.respond(
+                IncomingMessage(text=case.question, user_id=f"eval-{run}-d{i}")
+            )
             all_right &= _score(report, core, case, answer)
         report.dialogues += 1
         report.dialogues_correct += all_right

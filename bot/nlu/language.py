@@ -43,7 +43,7 @@ _WORDS: dict[str, frozenset[str]] = {
         quels quelles pourquoi puis peux peut faire arreter arrete desactiver supprimer empecher
         donnees compte parametres confidentialite entrainement entrainer utilise utiliser partage
         partager telecharger publicites politique appli telephone refuser aide gardes garde sais
-        oui non merci bonjour salut ia c est qu ca bonsoir coucou
+        oui non merci bonjour salut ia c est qu ca bonsoir coucou de en bonne
         """,
         "es": """
         el los las del y o como cómo yo mis mi quiero puedo hago hacer que qué para por con sin
@@ -51,7 +51,7 @@ _WORDS: dict[str, frozenset[str]] = {
         entrenar entrene entrena deje dejar compartir terceros configuracion ajustes privacidad
         gracias hola buenas es esta está hay cuál cual donde dónde usar use usa usen fotos mis
         celular movil anuncios tambien también pero muy sobre mí ti hora buenos buenas cuando
-        mejor donde porque aqui ahora
+        mejor donde porque aqui ahora quitar de receta hacer hago
         """,
         "pt": """
         o os as do da dos das e ou como eu meu meus minha minhas quero posso fazer que pra para
@@ -59,21 +59,22 @@ _WORDS: dict[str, frozenset[str]] = {
         treina treinamento deixar compartilhar terceiros configuracoes privacidade obrigado
         obrigada oi ola voce vc voces e tem dá da pra celular tambem nao não usar usa use usem
         fotos anuncios sobre mim até ate seu sua qual quais melhor onde porque aqui agora
-        quando deixa deixar
+        quando deixa deixar tirar zap de apagar excluir baixar
         """,
         "de": """
         der die das den dem des ein eine einen und oder wie ich mein meine meinen meiner mich mir
         ist sind zu von mit für fur fuer auf im in nicht kein keine was wo warum kann können
         konnen will möchte mochte bitte danke hallo deaktivieren löschen loschen konto daten
         training trainieren einstellungen datenschutz werbung auch aber soll sollen darf dürfen
-        wird werden es sie er wir ihr herunter handy
+        wird werden es sie er wir ihr herunter handy du kannst dich dir mache machen
+        verbiete verbieten loschen
         """,
         "it": """
         il lo gli la le un una uno del della dei delle e o come io mio miei mia mie voglio posso
         fare che per con senza nel nella su non di da disattivare eliminare cancellare account
         dati addestrare addestramento smettere condividere terzi impostazioni privacy grazie
         ciao buongiorno è sono usare usi usa mie chat anche ma cellulare telefono salvare
-        impedire faccio
+        impedire faccio tempo fa domani cosa sai dove quando perche
         """,
     }.items()
 }
@@ -134,10 +135,10 @@ class LanguageGuesser:
                 if tok in words:
                     score[lang] += 1.0
             ev = self._evidence.get(tok)
-            if ev is not None and tok not in _SHARED:
+            if ev is not None and tok not in _SHARED and len(tok) >= 3:
                 for lang, value in ev.items():
                     if value > 0:
-                        score[lang] += min(1.5, value) * 0.5
+                        score[lang] += min(1.5, value) * 0.3
         for lang, pattern in _CHARS.items():
             score[lang] += min(len(pattern.findall(raw)), 3) * 0.75
         return score

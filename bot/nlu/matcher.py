@@ -304,9 +304,12 @@ class Matcher:
         Returns:
             The :class:`Match`.
         """
-        toks = [self._correct(t) for t in clean(text).split()]
+        raw_toks = clean(text).split()
+        # The language first, on the words as written: the spelling corrector knows
+        # English and French words only and would turn German "meine" into "mine".
+        language = self.language.guess(text, raw_toks, language_hint, declared=declared)
+        toks = [self._correct(t) for t in raw_toks] if language in LANGUAGES else raw_toks
         joined = " ".join(toks)
-        language = self.language.guess(text, toks, language_hint, declared=declared)
         surface = detect_surface(joined, text) or surface_hint
         feats = self._features(toks)
         query = {f: self._idf[f] for f in feats if f in self._idf}

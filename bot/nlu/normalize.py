@@ -35,7 +35,7 @@ _PHRASES = [
     # The separate Grok app / grok.com is its own topic; "app" alone only names a surface.
     (
         re.compile(
-            r"\bgrok\s*\.?\s*com\b|\bgrok\s+(?:app|apps|appli|application|standalone)\b"
+            r"\bgrok\s*\.\s*com\b|\bgrok\s+(?:app|apps|appli|application|standalone)\b"
             r"|\b(?:app|appli|application)\s+(?:de\s+)?grok\b"
         ),
         " grok grokapp ",

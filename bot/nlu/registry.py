@@ -32,16 +32,19 @@ _ID = r"^[a-z][a-z0-9_]*$"
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _NON_WORD = re.compile(r"[\W_]+")
 _LATIN = re.compile(r"[a-z0-9]")
+# "@privacybot.bsky.social" addresses the bot; it does not name Bluesky.
+_MENTION = re.compile(r"(?<![\w.])@[\w.\-]{1,253}")
 
 
 def fold(text: str) -> str:
     """Fold a text for name and trigger matching.
 
     Lower case, Latin accents dropped (Japanese voicing marks kept), width
-    normalised (half-width katakana), invisible characters removed, and every
+    normalised (half-width katakana), invisible characters and @mentions
+    removed (web addresses are kept: "x.com/settings" names X), and every
     run of punctuation or spaces made one space, padded with a space each side.
     """
-    text = strip_invisible(text[:MAX_CHARS])
+    text = _MENTION.sub(" ", strip_invisible(text[:MAX_CHARS]))
     text = unicodedata.normalize("NFKC", text).casefold()
     text = unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
     return " " + _NON_WORD.sub(" ", text).strip() + " "

@@ -68,6 +68,7 @@ _GREETINGS = frozenset(
     tante bye goodbye ciao tchau adios bis bientot a plus later cheers much you so lot bot
     privacybot friend ami amigo amiga buenos buenas dias tardes noches bom boa dia tarde
     noite guten tag abend morgen sera appreciate it that s very helpful helped lovely brilliant
+    doing today going va estas tudo bem geht stai sto how are you all right alright
     excellent wonderful thankyou thanx merci bien tres vraiment muchisimas muitissimo
     molte molto grazie cordialement""".split()
 )
@@ -117,18 +118,13 @@ _ORDINALS: dict[str, int] = {
     "secondo": 2,
     "terzo": 3,
     "terza": 3,
-    "one": 1,
     "two": 2,
     "three": 3,
-    "un": 1,
     "deux": 2,
     "trois": 3,
-    "uno": 1,
     "dos": 2,
     "tres": 3,
-    "um": 1,
     "dois": 2,
-    "eins": 1,
     "zwei": 2,
     "drei": 3,
     "due": 2,
@@ -259,9 +255,15 @@ class Engine:
         """Whether a topic is written in a language."""
         return getattr(self.kb.topics[topic_id], language, None) is not None
 
-    def _best_need(self, scores: dict[str, float]) -> str | None:
+    def _best_need(self, scores: dict[str, float], preferred: str | None) -> str | None:
+        """The need the trigger words say most, or the matcher's when they say it too."""
         if not scores:
             return None
+        top = max(scores.values())
+        if preferred is not None and scores.get(preferred, 0.0) >= 0.5 * top:
+            # Both views agree it is among the needs expressed: the matcher, trained
+            # on whole example questions, weighs the words better than counting.
+            return preferred
         if len(scores) > 1:
             # "can you help me? I want Grok to stop learning from my posts": the
             # question is the need, the politeness is not a question about the bot.
@@ -282,7 +284,9 @@ class Engine:
             and t not in _GREETINGS
         ]
 
-    def _pick_focus(self, named: list[str], need: str | None) -> list[str]:
+    def _pick_focus(
+        self, named: list[str], need: str | None, matched: str | None = None
+    ) -> list[str]:
         """Which of several named platforms the question is about, with its relatives."""
         counts: dict[str, int] = {}
         last: dict[str, int] = {}
@@ -296,7 +300,19 @@ class Engine:
             ]
             if covered:
                 pool = covered
-        chosen = max(pool, key=lambda p: (counts[p], last[p]))
+        if matched is not None:
+            # Several platforms named as often: the one the matcher's topic is about.
+            best = max(counts[p] for p in pool)
+            tied = [p for p in pool if counts[p] == best]
+            owners = [
+                p
+                for p in tied
+                if any(self.registry.related(p, q) for q in self.products_of[matched])
+            ]
+            if len(tied) > 1 and len(owners) == 1:
+                pool = owners
+        # Then the most named; on a tie the first named ("moved to bluesky to escape X").
+        chosen = min(pool, key=lambda p: (-counts[p], named.index(p)))
         return [chosen] + [p for p in counts if p != chosen and self.registry.related(chosen, p)]
 
     def _pick_number(self, text: str, folded: str, choices: tuple[str, ...]) -> str | None:
@@ -364,11 +380,38 @@ class Engine:
         mentions = self.registry.mentions(text, folded)
         named = [m.platform for m in mentions if m.platform != BOT]
         scores = self.registry.need_scores(folded)
-        need = self._best_need(scores)
+        preferred = (
+            self.need_of.get(match.topic_id)
+            if match.topic_id is not None and not match.ambiguous
+            else None
+        )
+        need = self._best_need(scores, preferred)
+        need_strength = scores.get(need, 0.0) if need else 0.0
         content = self._content_words(cleaned)
         short = len(cleaned.split()) <= FOLLOW_UP_MAX_WORDS and not _CJK.search(text)
         short = short or (len(text) <= 24 and bool(_CJK.search(text)))
 
+        if ctx.choices and short and (named or need):
+            # "the whatsapp one", "l'entraînement": words that pick one of the choices offered.
+            fitting = [
+                c
+                for c in ctx.choices
+                if c in self.need_of
+                and (need is None or self.need_of[c] == need)
+                and (
+                    not named
+                    or any(self.registry.related(p, q) for p in named for q in self.products_of[c])
+                )
+            ]
+            if len(fitting) == 1:
+                return result(
+                    "answer",
+                    fitting[0],
+                    platform=ctx.platform,
+                    need=self.need_of[fitting[0]],
+                    confidence=1.0,
+                    follow_up=True,
+                )
         if ctx.last_topic and _CONFUSED.search(folded) and not named and need is None:
             return result(
                 "answer",
@@ -385,7 +428,11 @@ class Engine:
             )
             if greeted:
                 return result("smalltalk", thanks=bool(_THANKS.search(folded)))
-        if need in ("bot_help", "bot_privacy") and not named:
+        if (
+            need in ("bot_help", "bot_privacy")
+            and not named
+            and (match.topic_id is not None or need_strength >= 2 or language not in ("en", "fr"))
+        ):
             bot_topic = next(iter(self.topics_with_need(need)), None)
             if match.topic_id and self.need_of.get(match.topic_id) in ("bot_help", "bot_privacy"):
                 bot_topic = match.topic_id
@@ -408,7 +455,7 @@ class Engine:
 
         if named:
             return self._for_platform(result, named, need, content, follow_up)
-        return self._without_platform(result, need, ctx, content, short)
+        return self._without_platform(result, need, ctx, content, short, need_strength)
 
     def _for_platform(
         self,
@@ -419,7 +466,8 @@ class Engine:
         follow_up: bool,
     ) -> Understanding:
         match: Match = result.args[1]
-        focus = self._pick_focus(named, need)
+        matched = match.topic_id if match.topic_id and not match.ambiguous else None
+        focus = self._pick_focus(named, need, matched)
         platform = focus[0]
         allowed = self.topics_for(focus)
         ranked_ids = [t for t, _ in match.ranked]
@@ -433,9 +481,16 @@ class Engine:
                 return result("clarify", choices=tuple(allowed[:MAX_CHOICES]), platform=platform)
             return result("fallback", platform=platform)
         candidates = [t for t in allowed if self.need_of[t] == need]
-        if not candidates and self.registry.kind(platform) == "assistant":
+        exact = bool(candidates)
+        if not candidates:
+            # On an AI assistant one setting both keeps chats and trains on them.
             near = set(self.registry.needs[need].near) if need in self.registry.needs else set()
-            candidates = [t for t in allowed if self.need_of[t] in near]
+            candidates = [
+                t
+                for t in allowed
+                if self.need_of[t] in near
+                and any(self.registry.kind(q) == "assistant" for q in self.products_of[t])
+            ]
         if candidates:
             candidates.sort(key=lambda t: ranked_ids.index(t) if t in ranked_ids else 99)
             if len(candidates) > 1 and candidates[0] not in ranked_ids:
@@ -446,7 +501,8 @@ class Engine:
                 "answer",
                 candidates[0],
                 platform=platform,
-                need=self.need_of[candidates[0]],
+                # A near need answered keeps the need asked, for "and grok?" next.
+                need=self.need_of[candidates[0]] if exact else need,
                 confidence=max(match.confidence, 0.5),
                 follow_up=follow_up,
             )
@@ -471,8 +527,10 @@ class Engine:
         ctx: Context,
         content: list[str],
         short: bool,
+        need_strength: float = 0.0,
     ) -> Understanding:
         match: Match = result.args[1]
+        language: str = result.args[0]
         surface: str | None = result.args[2]
         topic = match.topic_id
         if topic is not None and not match.ambiguous:
@@ -503,7 +561,14 @@ class Engine:
                 confidence=0.5,
                 follow_up=True,
             )
-        if need is not None:
+        # In English and French the matcher knows the examples: when it saw nothing,
+        # one weak need word ("vie privée" in a poem request) is not a question.
+        weak = (
+            language in ("en", "fr")
+            and need_strength < 2
+            and (topic is None or self.need_of.get(topic) != need)
+        )
+        if need is not None and not weak:
             options = self.topics_with_need(need)
             if len(options) == 1:
                 only = options[0]
