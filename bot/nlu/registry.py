@@ -51,12 +51,30 @@ def fold(text: str) -> str:
 
 
 def _pattern(phrase: str) -> str | None:
-    """Regex for one name or trigger on a folded text (``*`` = any ending)."""
-    prefix = phrase.endswith("*")
-    folded = fold(phrase.rstrip("*")).strip()
-    if not folded:
+    """Regex for one name or trigger on a folded text (``*`` = any ending of a word).
+
+    "borr* mi cuenta" matches "borro mi cuenta" and "borrar mi cuenta": verbs
+    are conjugated, and people write every form; a lone ``*`` is any one word
+    ("delete my * account" for "delete my instagram account").
+    """
+    words = phrase.split()
+    prefix = bool(words) and words[-1].endswith("*") and words[-1] != "*"
+    parts = []
+    for word in words:
+        if word == "*":  # any one word: "delete my * account"
+            parts.append(r"[^\s]+")
+            continue
+        folded_word = fold(word.rstrip("*")).strip()
+        if not folded_word:
+            continue
+        part = re.escape(folded_word).replace(r"\ ", " ")
+        if word.endswith("*") and word is not words[-1]:
+            part += r"[^\s]*"
+        parts.append(part)
+    folded = fold(" ".join(w.rstrip("*") for w in words if w != "*")).strip()
+    if not parts or not folded:
         return None
-    body = re.escape(folded)
+    body = " ".join(parts)
     if not _LATIN.search(folded[0]) and not _LATIN.search(folded[-1]):
         return body  # Japanese has no spaces: match anywhere
     # Latin words end where Latin letters end: "grokの学習" names Grok.
