@@ -330,9 +330,11 @@ class Core:
             steps=steps,
             surface_note=note,
             url=topic.url,
-            facts=tuple(loc.facts),
+            facts=tuple(topic.fact_lines(language)),
             caveats=tuple(loc.caveats),
-            sources=tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.sources),
+            sources=tuple(
+                SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.best_sources(3)
+            ),
             last_verified=topic.last_verified,
             items=items,
             choices=tuple(choices),

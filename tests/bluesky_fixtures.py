@@ -49,10 +49,11 @@ TEST_KB = textwrap.dedent(
     name: X
     topics:
       - id: x.grok_training
+        need: ai_training
         url: https://x.com/settings/grok_settings
         last_verified: 2026-11-01
         sources:
-          - {url: "https://help.x.com/en/using-x/about-grok", title: "About Grok", publisher: "X", date: 2026-10-01}
+          - {url: "https://help.x.com/en/using-x/about-grok", title: "About Grok", publisher: "X", date: 2026-10-01, kind: official}
         en:
           title: Stop Grok training on your posts
           summary: Untick the Grok data sharing box in your privacy settings.
@@ -70,11 +71,12 @@ TEST_KB = textwrap.dedent(
             web: {steps: ["Ouvrez Paramètres et confidentialité.", "Confidentialité et sécurité › Grok.", "Décochez la case."]}
             android: {steps: ["Touchez votre avatar › Paramètres.", "Confidentialité › Grok.", "Décochez la case."]}
       - id: x.long_answer
+        need: ai_training
         url: https://x.com/settings/account/personalization_and_data_sharing_with_a_very_long_path
         last_verified: 2026-11-01
         sources:
-          - {url: "https://help.x.com/en/rules-and-policies/data-sharing-and-personalisation-very-long", title: "Data", publisher: "X", date: 2026-10-01}
-          - {url: "https://x.com/en/privacy", title: "Privacy", publisher: "X", date: null}
+          - {url: "https://help.x.com/en/rules-and-policies/data-sharing-and-personalisation-very-long", title: "Data", publisher: "X", date: 2026-10-01, kind: official}
+          - {url: "https://x.com/en/privacy", title: "Privacy", publisher: "X", date: null, kind: official}
         en:
           title: Turn off personalisation and data sharing
           summary: Several boxes to untick; the steps are long.

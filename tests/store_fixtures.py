@@ -245,7 +245,7 @@ def write_kb(directory: Path, *, title: str = "Stop Grok training", broken: bool
         else (
             "  sources:\n"
             "  - {url: 'https://help.x.com/en/using-x/about-grok', title: About Grok,"
-            " publisher: X, date: null}\n"
+            " publisher: X, date: null, kind: official}\n"
         )
     )
     today = dt.date.today().isoformat()
@@ -254,6 +254,7 @@ def write_kb(directory: Path, *, title: str = "Stop Grok training", broken: bool
         "name: X (Twitter)\n"
         "topics:\n"
         "- id: x.grok_training\n"
+        "  need: ai_training\n"
         f"  last_verified: {today}\n"
         f"{sources}"
         "  en:\n"

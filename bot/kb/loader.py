@@ -17,12 +17,14 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.kb.schema import LANGUAGES, KnowledgeFile, Topic
+from bot.kb.schema import LANGUAGES, REQUIRED_LANGUAGES, KnowledgeFile, Topic
 from bot.nlu.normalize import clean, phrases_pattern
 
-REGISTRY_FILES = ("platforms.yaml", "needs.yaml")
-
 STALE_AFTER_DAYS = 180
+NEEDS_FILE = "needs.yaml"
+# Files of the knowledge folder that are not platform files: the need vocabulary,
+# the platform registry and the sourcing policy's blocklist.
+RESERVED_FILES = frozenset({NEEDS_FILE, "platforms.yaml", "blocked_domains.yaml"})
 # libyaml's safe loader when available: same safety, several times faster.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -57,6 +59,9 @@ class KnowledgeBase:
         platforms: Display name by platform id (``x`` -> ``X (Twitter)``).
         version: A short hash of the files' contents, reported by /healthz.
         warnings: Non-fatal findings (topics not verified recently).
+        directory: The folder the knowledge base was read from.
+        files: The file each topic comes from, by topic id (for editors' reports).
+        needs: The need vocabulary the topics were checked against.
     """
 
     topics: dict[str, Topic]
@@ -64,6 +69,8 @@ class KnowledgeBase:
     version: str
     warnings: list[Problem] = field(default_factory=list)
     directory: Path | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
 
     def get(self, topic_id: str) -> Topic | None:
         """Return a topic by id, or None."""
@@ -73,13 +80,61 @@ class KnowledgeBase:
 def default_dir() -> Path:
     """Where the knowledge base lives unless ``PRIVACYBOT_KNOWLEDGE_DIR`` says otherwise.
 
-    The repository's ``knowledge/`` folder sits beside the ``bot`` package, which
-    is where an editable install (the README's quick start) finds it.
+    An installed wheel (``pip install .``, ``pipx install .``) carries the knowledge
+    base inside the package as ``bot/knowledge``; in a clone (an editable install,
+    ``python -m bot``) it is the repository's ``knowledge/`` folder beside the
+    ``bot`` package, which editors change.
     """
     env = os.environ.get("PRIVACYBOT_KNOWLEDGE_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "knowledge"
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "knowledge"
+    if shipped.is_dir():
+        return shipped
+    return package.parent / "knowledge"
+
+
+def reserved_file(directory: Path, name: str) -> Path:
+    """A reserved file of ``directory``, or the bundled one when the folder lacks it.
+
+    Test folders and small editors' copies then need only their platform files.
+    """
+    own = directory / name
+    if own.exists():
+        return own
+    return Path(__file__).resolve().parents[2] / "knowledge" / name
+
+
+def load_needs(directory: Path) -> tuple[list[str], list[Problem]]:
+    """Read the need vocabulary: ``needs: [{id: ai_training, ...}, ...]``.
+
+    Entries may carry any other keys (descriptions, labels); only ``id`` is used here.
+
+    Args:
+        directory: The knowledge folder (its ``needs.yaml``, else the bundled one).
+
+    Returns:
+        The need ids in file order and the problems found.
+    """
+    path = reserved_file(directory, NEEDS_FILE)
+    name = str(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], [Problem(name, "-", "needs", f"cannot read the need vocabulary: {exc}")]
+    entries = data.get("needs") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return [], [Problem(name, "-", "needs", "expected 'needs: [{id: ...}, ...]'")]
+    ids: list[str] = []
+    problems: list[Problem] = []
+    for index, entry in enumerate(entries):
+        need = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(need, str) or not need:
+            problems.append(Problem(name, "-", f"needs[{index}].id", "missing"))
+        else:
+            ids.append(need)
+    return ids, problems
 
 
 def _location(loc: Iterable[object], data: object) -> tuple[str, str]:
@@ -126,7 +181,7 @@ def _parse_file(name: str, raw: bytes) -> tuple[KnowledgeFile | None, list[Probl
 
 
 def _cross_checks(
-    files: list[tuple[str, KnowledgeFile]], today: dt.date
+    files: list[tuple[str, KnowledgeFile]], today: dt.date, needs: list[str]
 ) -> tuple[list[Problem], list[Problem]]:
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -144,10 +199,23 @@ def _cross_checks(
                     Problem(name, topic.id, "id", f"duplicate id (also in {seen_ids[topic.id]})")
                 )
             seen_ids.setdefault(topic.id, name)
+            if needs and topic.need not in needs:
+                problems.append(
+                    Problem(
+                        name, topic.id, "need", f"unknown need {topic.need!r} (see {NEEDS_FILE})"
+                    )
+                )
+            for lang in LANGUAGES:
+                if lang in REQUIRED_LANGUAGES:
+                    continue  # French gaps are reported by `kb check`, not refused at load
+                problems.extend(
+                    Problem(name, topic.id, f"{lang}.{where}", what)
+                    for where, what in topic.gaps(lang)
+                )
             required = phrases_pattern(topic.requires)
-            for lang in LANGUAGES if required else ():
+            for lang in topic.languages if required is not None else ():
                 for example in topic.lang(lang).examples:
-                    if not required.search(clean(example)):
+                    if required is not None and not required.search(clean(example)):
                         problems.append(
                             Problem(
                                 name,
@@ -159,7 +227,7 @@ def _cross_checks(
             for rel in topic.related:
                 if rel not in all_ids:
                     problems.append(Problem(name, topic.id, "related", f"unknown topic {rel!r}"))
-            for lang in LANGUAGES:
+            for lang in topic.languages:
                 for example in topic.lang(lang).examples:
                     key = " ".join(example.casefold().split())
                     other = seen_examples.get(key)
@@ -203,14 +271,14 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
     """
     directory = directory or default_dir()
     today = today or dt.date.today()
-    paths = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
-    # The platform registry and the need vocabulary are read by bot.nlu.registry;
-    # they count in the version (the engine's cache key) but are not topic files.
-    registry = [p for p in paths if p.name in REGISTRY_FILES]
-    paths = [p for p in paths if p.name not in REGISTRY_FILES]
+    paths = [
+        p
+        for p in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+        if p.name not in RESERVED_FILES
+    ]
     if not paths:
         raise KnowledgeError([Problem(str(directory), "-", "-", "no .yaml knowledge files found")])
-    problems: list[Problem] = []
+    needs, problems = load_needs(directory)
     files: list[tuple[str, KnowledgeFile]] = []
     digest = hashlib.sha256()
     for path in paths:
@@ -224,12 +292,7 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
         problems.extend(found)
         if parsed is not None:
             files.append((str(path), parsed))
-    for path in registry:
-        try:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        except OSError as exc:
-            problems.append(Problem(str(path), "-", "-", f"cannot read file: {exc}"))
-    cross, warnings = _cross_checks(files, today)
+    cross, warnings = _cross_checks(files, today, needs)
     problems.extend(cross)
     if problems:
         raise KnowledgeError(problems)
@@ -241,4 +304,6 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
         version=digest.hexdigest()[:12],
         warnings=warnings,
         directory=directory,
+        files={t.id: name for name, kf in files for t in kf.topics},
+        needs=tuple(needs),
     )

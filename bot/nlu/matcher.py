@@ -39,6 +39,9 @@ from bot.nlu.language import LanguageGuesser
 from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, phrases_pattern, stems
 
 OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.yaml")
+# Spelling correction toward the knowledge base's words, in the languages whose
+# examples cover most of what people write (it would turn German "meine" into "mine").
+_CORRECTED = ("en", "fr")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Names of platforms, as cleaned and folded tokens, with the platform id they mean.
@@ -180,7 +183,7 @@ class Matcher:
         vocab: set[str] = set(STOPWORDS) | set(PLATFORM_WORDS) | set(SYNONYMS)
         for index, topic_id in enumerate(self._topic_ids):
             topic = kb.topics[topic_id]
-            for lang in LANGUAGES:
+            for lang in topic.languages:  # no English fallback counted as another language
                 loc = topic.lang(lang)
                 for text in loc.examples:
                     toks = clean(text).split()
@@ -308,7 +311,7 @@ class Matcher:
         # The language first, on the words as written: the spelling corrector knows
         # English and French words only and would turn German "meine" into "mine".
         language = self.language.guess(text, raw_toks, language_hint, declared=declared)
-        toks = [self._correct(t) for t in raw_toks] if language in LANGUAGES else raw_toks
+        toks = [self._correct(t) for t in raw_toks] if language in _CORRECTED else raw_toks
         joined = " ".join(toks)
         surface = detect_surface(joined, text) or surface_hint
         feats = self._features(toks)
