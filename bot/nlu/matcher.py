@@ -28,17 +28,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
-from bot.nlu.classifier import SparseSoftmax
+from bot.nlu.classifier import SparseSoftmax, fit_cached
 from bot.nlu.language import LanguageGuesser
 from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, phrases_pattern, stems
 
 OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.yaml")
+MAX_RANKED = 20
+"""Topics kept in a match's ranking (the rest cannot be offered or answered anyway)."""
 # Spelling correction toward the knowledge base's words, in the languages whose
 # examples cover most of what people write (it would turn German "meine" into "mine").
 _CORRECTED = ("en", "fr")
@@ -134,7 +137,8 @@ class Match:
         confidence: 0..1, the best topic's score.
         language: The language the person wrote in (one of seven).
         surface: The surface the person named, if any.
-        ranked: Every topic with a score above zero, best first.
+        ranked: The best topics (at most :data:`MAX_RANKED`) with a score above
+            zero, best first.
         ambiguous: True when the two best topics are too close to choose.
     """
 
@@ -178,6 +182,7 @@ class Matcher:
         self._requires: list[re.Pattern[str] | None] = [
             phrases_pattern(kb.topics[t].requires) for t in self._topic_ids
         ]
+        self._with_requires = [i for i, r in enumerate(self._requires) if r is not None]
         docs: list[tuple[int, list[str]]] = []
         lang_examples: list[tuple[str, list[str]]] = []
         vocab: set[str] = set(STOPWORDS) | set(PLATFORM_WORDS) | set(SYNONYMS)
@@ -206,7 +211,8 @@ class Matcher:
         self._none = len(self._topic_ids)
         samples = [(self._unit(feats), index) for index, feats in feats_per_doc if feats]
         samples += [(self._unit(f), self._none) for f in map(self._features, oos_docs) if f]
-        self._classifier = SparseSoftmax(len(self._topic_ids) + 1).fit(samples)
+        # Trained once per knowledge base content, then loaded from the cache.
+        self._classifier = fit_cached(SparseSoftmax(len(self._topic_ids) + 1), samples)
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
 
     def _inverse_topic_frequency(
@@ -241,6 +247,29 @@ class Matcher:
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for f, w in weights.items():
                 self._topic_index[f].append((index, w / norm))
+        # The same postings as arrays: a question's similarity to every example and
+        # every topic is then a few numpy calls, not a Python loop over postings
+        # (which grows with the knowledge base).
+        self._n_docs = len(self._doc_topic)
+        self._doc_postings = {
+            f: (
+                np.fromiter((d for d, _ in p), np.int64),
+                np.fromiter((w for _, w in p), np.float64),
+            )
+            for f, p in self._doc_index.items()
+        }
+        self._topic_postings = {
+            f: (
+                np.fromiter((t for t, _ in p), np.int64),
+                np.fromiter((w for _, w in p), np.float64),
+            )
+            for f, p in self._topic_index.items()
+        }
+        doc_topic = np.asarray(self._doc_topic, dtype=np.int64)
+        # Examples are indexed topic by topic, so each topic's are one run.
+        self._topic_starts = np.searchsorted(doc_topic, np.arange(len(self._topic_ids)))
+        self._has_docs = np.isin(np.arange(len(self._topic_ids)), doc_topic)
+        self._platform_array = np.asarray(self._platform_of)
 
     @staticmethod
     def _unit(feats: set[str]) -> dict[str, float]:
@@ -272,21 +301,32 @@ class Matcher:
         found = process.extractOne(token, self._vocab, scorer=OSA.distance, score_cutoff=limit)
         return found[0] if found else token
 
-    def _similarities(self, query: dict[str, float], qnorm: float) -> list[float]:
-        """Blend of best-example and whole-topic cosine similarity, per topic."""
-        by_doc: dict[int, float] = defaultdict(float)
-        for f, qw in query.items():
-            for doc_id, dw in self._doc_index.get(f, ()):
-                by_doc[doc_id] += qw * dw
-        example = [0.0] * len(self._topic_ids)
-        for doc_id, s in by_doc.items():
-            index = self._doc_topic[doc_id]
-            example[index] = max(example[index], s)
-        topic = [0.0] * len(self._topic_ids)
-        for f, qw in query.items():
-            for index, tw in self._topic_index.get(f, ()):
-                topic[index] += qw * tw
-        return [min(1.0, (0.3 * e + 0.7 * t) / qnorm) for e, t in zip(example, topic, strict=True)]
+    def _similarities(self, query: dict[str, float], qnorm: float) -> np.ndarray:
+        """Blend of best-example and whole-topic cosine similarity, per topic (vectorised)."""
+        n_topics = len(self._topic_ids)
+        docs = [self._doc_postings[f] for f in query if f in self._doc_postings]
+        if docs:
+            ids = np.concatenate([d for d, _ in docs])
+            weights = np.concatenate(
+                [
+                    w * query[f]
+                    for f, (_, w) in zip(
+                        (f for f in query if f in self._doc_postings), docs, strict=True
+                    )
+                ]
+            )
+            by_doc = np.bincount(ids, weights=weights, minlength=self._n_docs)
+            example = np.maximum.reduceat(by_doc, self._topic_starts) * self._has_docs
+        else:
+            example = np.zeros(n_topics)
+        topics = [(f, self._topic_postings[f]) for f in query if f in self._topic_postings]
+        if topics:
+            ids = np.concatenate([t for _, (t, _) in topics])
+            weights = np.concatenate([w * query[f] for f, (_, w) in topics])
+            topic = np.bincount(ids, weights=weights, minlength=n_topics)
+        else:
+            topic = np.zeros(n_topics)
+        return np.minimum(1.0, (0.3 * example + 0.7 * topic) / qnorm)
 
     def understand(
         self,
@@ -339,23 +379,23 @@ class Matcher:
         similarity = self._similarities(query, qnorm)
         probs = self._classifier.predict_proba(self._unit(feats))
 
-        scored: list[tuple[str, float]] = []
-        for index, topic_id in enumerate(self._topic_ids):
+        scores = np.asarray(probs[: len(self._topic_ids)], dtype=np.float64)
+        if named:
+            # "delete my facebook account" is not about X.
+            other = ~np.isin(self._platform_array, [*named, "bot"])
+            scores = np.where(other, scores * 0.35, scores)
+        keep = similarity > 0
+        for index in self._with_requires:
             required = self._requires[index]
             if required is not None and not required.search(joined):
-                continue
-            p = float(probs[index])
-            platform = self._platform_of[index]
-            if named and platform not in named and platform != "bot":
-                p *= 0.35  # "delete my facebook account" is not about X
-            if similarity[index] > 0:
-                scored.append((topic_id, p))
-        scored.sort(key=lambda item: item[1], reverse=True)
-        ranked = tuple(scored)
+                keep[index] = False
+        candidates = np.flatnonzero(keep)
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][:MAX_RANKED]
+        ranked = tuple((self._topic_ids[i], float(scores[i])) for i in order)
         if not ranked:
             return Match(None, 0.0, language, surface, ())
         top_id, top = ranked[0]
-        top_similarity = similarity[self._topic_ids.index(top_id)]
+        top_similarity = float(similarity[order[0]])
         confidence = round(math.sqrt(top * top_similarity), 4)
         if top <= float(probs[self._none]) or top_similarity < self.threshold:
             return Match(None, confidence, language, surface, ranked)

@@ -50,45 +50,89 @@ def fold(text: str) -> str:
     return " " + _NON_WORD.sub(" ", text).strip() + " "
 
 
-def _pattern(phrase: str) -> str | None:
-    """Regex for one name or trigger on a folded text (``*`` = any ending of a word).
+_ANY_END = r"[^\s]*"
+_ANY_WORD = r"[^\s]+"
+_RIGHT = r"(?![a-z0-9])"
 
-    "borr* mi cuenta" matches "borro mi cuenta" and "borrar mi cuenta": verbs
-    are conjugated, and people write every form; a lone ``*`` is any one word
-    ("delete my * account" for "delete my instagram account").
+
+def _atoms(phrase: str) -> tuple[list[str], bool] | None:
+    """One name or trigger as regex atoms on a folded text, and whether it is Latin.
+
+    ``*`` ends a word with any ending: "borr* mi cuenta" matches "borro mi
+    cuenta" and "borrar mi cuenta" (verbs are conjugated, and people write every
+    form); a lone ``*`` is any one word ("delete my * account"). Latin words
+    end where Latin letters end ("grokの学習" names Grok); Japanese has no spaces
+    and matches anywhere.
     """
     words = phrase.split()
-    prefix = bool(words) and words[-1].endswith("*") and words[-1] != "*"
-    parts = []
-    for word in words:
-        if word == "*":  # any one word: "delete my * account"
-            parts.append(r"[^\s]+")
+    atoms: list[str] = []
+    for i, word in enumerate(words):
+        if i:
+            atoms.append(" ")
+        if word == "*":
+            atoms.append(_ANY_WORD)
             continue
         folded_word = fold(word.rstrip("*")).strip()
-        if not folded_word:
-            continue
-        part = re.escape(folded_word).replace(r"\ ", " ")
-        if word.endswith("*") and word is not words[-1]:
-            part += r"[^\s]*"
-        parts.append(part)
+        atoms.extend(re.escape(ch) if ch != " " else " " for ch in folded_word)
+        if word.endswith("*") and i < len(words) - 1:
+            atoms.append(_ANY_END)
     folded = fold(" ".join(w.rstrip("*") for w in words if w != "*")).strip()
-    if not parts or not folded:
+    if not folded:
         return None
-    body = " ".join(parts)
-    if not _LATIN.search(folded[0]) and not _LATIN.search(folded[-1]):
-        return body  # Japanese has no spaces: match anywhere
-    # Latin words end where Latin letters end: "grokの学習" names Grok.
-    if prefix:
-        return r"(?<![a-z0-9])" + body
-    return r"(?<![a-z0-9])" + body + r"(?![a-z0-9])"
+    latin = bool(_LATIN.search(folded[0]) or _LATIN.search(folded[-1]))
+    if latin and not words[-1].endswith("*"):
+        atoms.append(_RIGHT)
+    return atoms, latin
+
+
+def _trie(sequences: Iterable[list[str]]) -> str:
+    """One regex for many phrases, as a trie: each position costs one branch, not one per phrase.
+
+    Python's ``re`` tries the alternatives of ``a|b|c`` one by one at every
+    position; with hundreds of names and triggers that was most of a message's
+    cost. Shared beginnings are merged, and a longer phrase is tried before a
+    shorter one ending at the same place ("grok app" before "grok").
+    """
+    root: dict[str, dict] = {}
+    for seq in sequences:
+        node = root
+        for atom in seq:
+            node = node.setdefault(atom, {})
+        node[""] = {}
+
+    def render(node: dict[str, dict]) -> str:
+        # A phrase ending here (the boundary atom) is tried after the longer ones.
+        atoms = sorted((a for a in node if a), key=lambda a: a == _RIGHT)
+        branches = [atom + render(node[atom]) for atom in atoms]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # a phrase ends here: the longer ones first, this one if they fail
+            return (
+                body + "?"
+                if len(branches) == 1 and len(branches[0]) == 1
+                else ("(?:" + body + ")?")
+            )
+        return body
+
+    return render(root)
 
 
 def _alternation(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    parts = {p for p in (_pattern(x) for x in phrases) if p}
+    latin: list[list[str]] = []
+    other: list[list[str]] = []
+    for phrase in phrases:
+        found = _atoms(phrase)
+        if found is not None:
+            (latin if found[1] else other).append(found[0])
+    parts = []
+    if latin:
+        parts.append(r"(?<![a-z0-9])" + _trie(latin))
+    if other:
+        parts.append(_trie(other))
     if not parts:
         return None
-    # Longest first, so "grok app" wins over "grok" at the same place.
-    return re.compile("|".join(sorted(parts, key=len, reverse=True)))
+    return re.compile("|".join(f"(?:{p})" for p in parts))
 
 
 class _Strict(BaseModel):
@@ -167,6 +211,7 @@ class Registry:
     _exact: re.Pattern[str] | None = None
     _exact_to_id: dict[str, str] = field(default_factory=dict)
     _triggers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    _chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in self.platforms.values():
@@ -190,15 +235,19 @@ class Registry:
             if pattern is not None:
                 self._triggers[need.id] = pattern
 
-    def ancestors(self, platform: str) -> list[str]:
+    def ancestors(self, platform: str) -> tuple[str, ...]:
         """The platform itself, then its parent, grand-parent..."""
+        known = self._chains.get(platform)
+        if known is not None:
+            return known
         chain: list[str] = []
         current: str | None = platform
         while current is not None and current not in chain:
             chain.append(current)
             entry = self.platforms.get(current)
             current = entry.parent if entry else None
-        return chain
+        self._chains[platform] = tuple(chain)
+        return self._chains[platform]
 
     def related(self, named: str, product: str) -> bool:
         """Whether a topic about ``product`` applies to a question naming ``named``.

@@ -220,6 +220,14 @@ class Engine:
             self.need_of[topic_id] = need
             self.products_of[topic_id] = products
         self._order = list(kb.topics)
+        self._for_cache: dict[tuple[str, ...], list[str]] = {}
+        self._by_need: dict[str, list[str]] = {}
+        for topic_id in self._order:
+            need = self.need_of[topic_id]
+            if need is not None:
+                self._by_need.setdefault(need, []).append(topic_id)
+        for found in self._by_need.values():
+            found.sort(key=lambda t: kb.topics[t].platform != PRIMARY_PLATFORM)
         # Words that only name platforms or surfaces: what is left is the content.
         self._name_words: set[str] = set()
         for entry in self.registry.platforms.values():
@@ -238,18 +246,22 @@ class Engine:
 
     def topics_for(self, platforms: list[str]) -> list[str]:
         """Topics that apply to any of the platforms, in knowledge-base order."""
-        related = self.registry.related
-        return [
-            t
-            for t in self._order
-            if any(related(p, product) for p in platforms for product in self.products_of[t])
-        ]
+        key = tuple(platforms)
+        found = self._for_cache.get(key)
+        if found is None:
+            related = self.registry.related
+            found = [
+                t
+                for t in self._order
+                if any(related(p, product) for p in platforms for product in self.products_of[t])
+            ]
+            if len(self._for_cache) < 4096:  # platforms people name are a small set
+                self._for_cache[key] = found
+        return list(found)
 
     def topics_with_need(self, need: str) -> list[str]:
         """Topics of a need, the primary platform's first."""
-        found = [t for t in self._order if self.need_of[t] == need]
-        found.sort(key=lambda t: self.kb.topics[t].platform != PRIMARY_PLATFORM)
-        return found
+        return list(self._by_need.get(need, ()))
 
     def has_language(self, topic_id: str, language: str) -> bool:
         """Whether a topic is written in a language."""
