@@ -485,6 +485,42 @@ class Core:
             ),
         )
 
+    async def remember_shown(self, channel: str, user_id: str, reply: Reply) -> None:
+        """Keep a reply shown without a message (a button pressed) as the last answer.
+
+        The rest of the person's state (a language chosen with /lang, the
+        platform) is kept, unlike writing a new :class:`UserState`.
+        """
+        previous = await self.store.get_user(channel, user_id)
+        await self.remember(channel, user_id, reply, previous=previous)
+
+    async def restore_context(
+        self,
+        channel: str,
+        user_id: str,
+        text: str,
+        *,
+        language_hint: str | None = None,
+        surface: str | None = None,
+    ) -> bool:
+        """Make an earlier question of a thread the context of the next message.
+
+        A Bluesky reply under one of the bot's answers continues *that* answer,
+        even if the person asked something else elsewhere since.
+
+        Returns:
+            True if the question named a topic (and became the context).
+        """
+        understood = self._engine.understand(
+            text, language_hint=language_hint, declared=language_hint is not None
+        )
+        if understood.kind != "answer" or understood.topic_id is None:
+            return False
+        previous = await self.store.get_user(channel, user_id)
+        reply = self.topic_reply(understood.topic_id, understood.language, surface=surface)
+        await self.remember(channel, user_id, reply, previous=previous, understood=understood)
+        return True
+
     async def forget(self, channel: str, user_id: str) -> bool:
         """Erase what is stored about a person; True if there was something."""
         return await self.store.forget_user(channel, user_id)

@@ -75,7 +75,6 @@ from bot.errors import ConfigError
 from bot.messages import IncomingMessage
 from bot.render.bluesky import MAX_POSTS, LinkFacet, Post, grapheme_len, render_bluesky
 from bot.settings import Secret
-from bot.store.base import UserState
 
 log = logging.getLogger(__name__)
 
@@ -778,7 +777,7 @@ class BlueskyChannel:
                     language_hint=langs[0] if langs else None,
                 )
             )
-            if n.reason == "reply" and answer.reply.kind == "fallback":
+            if n.reason == "reply" and answer.reply.kind in ("fallback", "smalltalk"):
                 # "thanks!" under our answer: do not reply to every reply.
                 await self.store.mark_answered(uri, None)
                 await self.store.increment("bluesky.skipped_chatter")
@@ -952,18 +951,11 @@ class BlueskyChannel:
             if post.author.did != self.did:
                 text = question_text(post.record, self.did, self.settings.handle)
                 langs = list(getattr(post.record, "langs", None) or [])
-                match = self.core.matcher.understand(
-                    text, language_hint=langs[0] if langs else None
-                )
-                surface = surface or match.surface
-                if match.topic_id is not None and not match.ambiguous:
-                    await self.store.save_user(
-                        "bluesky",
-                        n.author.did,
-                        UserState(
-                            language=match.language, last_topic=match.topic_id, surface=surface
-                        ),
-                    )
+                hint = langs[0] if langs else None
+                surface = surface or self.core.matcher.understand(text, language_hint=hint).surface
+                if await self.core.restore_context(
+                    "bluesky", n.author.did, text, language_hint=hint, surface=surface
+                ):
                     return
             node = getattr(node, "parent", None)
 

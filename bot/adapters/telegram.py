@@ -893,13 +893,7 @@ class TelegramChannel:
             reply = self.core.topic_reply(
                 callback.topic_id, callback.language, surface=callback.surface
             )
-            await self.core.store.save_user(
-                CHANNEL,
-                user_id,
-                UserState(
-                    language=callback.language, last_topic=reply.topic_id, surface=reply.surface
-                ),
-            )
+            await self.core.remember_shown(CHANNEL, user_id, reply)
             first, rest = self.render(reply)
             markup = _markup(reply_keyboard(reply))
             if callback.kind == CB_SURFACE and len(first) == 1:
