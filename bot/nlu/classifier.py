@@ -12,12 +12,43 @@ and a prediction is a sum of a few weight rows.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import platformdirs
+
+CHUNK_CELLS = 1 << 22
+"""Largest temporary of a training step, in float cells (16 MB): memory stays flat as
+the knowledge base grows, instead of entries x classes."""
+
+
+def _segment_sums(
+    table: np.ndarray, index: np.ndarray, value: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """``np.add.reduceat(table[index] * value, starts)``, a bounded slice at a time.
+
+    Args:
+        table: Rows to gather (weights by feature, or errors by sample).
+        index: Which row each entry gathers, entries grouped in runs.
+        value: Each entry's feature value, shape (entries, 1).
+        starts: Where each run begins.
+    """
+    total = len(index)
+    per_chunk = max(1, CHUNK_CELLS // max(1, table.shape[1]))
+    if total <= per_chunk:
+        return np.add.reduceat(table[index] * value, starts, axis=0)
+    out = np.empty((len(starts), table.shape[1]), dtype=table.dtype)
+    # Cut only between runs, so that every run is summed within one slice.
+    cuts = np.searchsorted(starts, np.arange(0, total, per_chunk), side="right") - 1
+    cuts = np.unique(np.r_[cuts, len(starts)])
+    for a, b in itertools.pairwise(cuts):
+        lo = starts[a]
+        hi = starts[b] if b < len(starts) else total
+        out[a:b] = np.add.reduceat(table[index[lo:hi]] * value[lo:hi], starts[a:b] - lo, axis=0)
+    return out
 
 
 class SparseSoftmax:
@@ -91,13 +122,13 @@ class SparseSoftmax:
         beta1, beta2, eps = 0.9, 0.999, 1e-8
         for step in range(1, self.epochs + 1):
             logits = np.tile(b, (n, 1))
-            logits[row_ids] += np.add.reduceat(w[col] * val, row_starts, axis=0)
+            logits[row_ids] += _segment_sums(w, col, val, row_starts)
             logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)
             probs /= probs.sum(axis=1, keepdims=True)
             err = (probs - onehot) * sample_weight
             gw = self.l2 * w
-            gw[col_ids] += np.add.reduceat(err[row_by_col] * val_by_col, col_starts, axis=0)
+            gw[col_ids] += _segment_sums(err, row_by_col, val_by_col, col_starts)
             gb = err.sum(axis=0)
             for p, g, m, v in ((w, gw, mw, vw), (b, gb, mb, vb)):
                 m *= beta1
