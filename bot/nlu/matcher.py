@@ -321,11 +321,11 @@ class Matcher:
             example = np.zeros(n_topics)
         topics = [(f, self._topic_postings[f]) for f in query if f in self._topic_postings]
         if topics:
-            ids = np.concatenate([t for _, (t, _) in topics])
-            weights = np.concatenate([w * query[f] for f, (_, w) in topics])
-            topic = np.bincount(ids, weights=weights, minlength=n_topics)
+            topic_ids = np.concatenate([t for _, (t, _) in topics])
+            topic_weights = np.concatenate([w * query[f] for f, (_, w) in topics])
+            topic: np.ndarray = np.bincount(topic_ids, weights=topic_weights, minlength=n_topics)
         else:
-            topic = np.zeros(n_topics)
+            topic = np.zeros(n_topics, dtype=np.float64)
         return np.minimum(1.0, (0.3 * example + 0.7 * topic) / qnorm)
 
     def understand(
