@@ -347,6 +347,40 @@ async def _ask_all(core: Core, questions: list[str]) -> list[float]:
     return times
 
 
+def _ask_from_disk(kb: KnowledgeBase, cache: str, factor: int) -> None:
+    """``privacybot ask`` on the synthetic knowledge base written as YAML: wall time and RSS."""
+    import yaml
+
+    with tempfile.TemporaryDirectory() as folder:
+        by_platform: dict[str, list[dict[str, object]]] = defaultdict(list)
+        for topic in kb.topics.values():
+            by_platform[topic.platform].append(topic.model_dump(mode="json", exclude_none=True))
+        for platform, topics in by_platform.items():
+            Path(folder, f"{platform}.yaml").write_text(
+                yaml.safe_dump({"platform": platform, "name": platform, "topics": topics}),
+                encoding="utf-8",
+            )
+        for name in ("platforms.yaml", "needs.yaml"):
+            Path(folder, name).write_bytes((REPO / "knowledge" / name).read_bytes())
+        env = {**os.environ, "PRIVACYBOT_CACHE_DIR": str(Path(cache) / "disk")}
+        for run in ("cold (trains)", "warm (cached)"):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "bot", "--kb", folder, "ask", "stop grok training"],
+                cwd=REPO,
+                capture_output=True,
+                env=env,
+            )
+            wall = time.perf_counter() - t0
+            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
+            print(
+                f"       privacybot ask at {factor}x, {run}: {wall:.2f} s wall, "
+                f"max RSS of children so far {max(rss, before) / 1024:.0f} MB ({status})"
+            )
+
+
 def bench_scale(kb: KnowledgeBase, questions: list[str]) -> None:
     print("\n## Cost as the knowledge base grows (synthetic copies of today's topics)")
     header = (
@@ -376,6 +410,8 @@ def bench_scale(kb: KnowledgeBase, questions: list[str]) -> None:
                 f"{str(factor) + 'x':6} {len(big.topics):6d} {examples:8d} {cold:9.2f}s "
                 f"{warm:9.2f}s {peak / 1e6:8.1f} {pct(times, 50):7.2f} {pct(times, 99):7.2f}"
             )
+            if factor > 1:
+                _ask_from_disk(big, cache, factor)
         os.environ.pop("PRIVACYBOT_CACHE_DIR", None)
     print(
         f"(process peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"

@@ -3,7 +3,7 @@
     privacybot ask "how do I stop Grok training?"
     privacybot ask --json --lang fr "désactiver grok"
     privacybot chat
-    privacybot kb check [DIR]
+    privacybot kb check [DIR]   (also kb stale, kb links: see bot/cli_kb.py)
     privacybot topics
     privacybot eval ../shared/eval/dev.yaml --min 0.95
     privacybot run [telegram] [bluesky]
@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot import cli_kb
 from bot.core import Answer, Core
 from bot.errors import ConfigError
 from bot.evaluation import evaluate, format_report, load_file
@@ -131,15 +132,6 @@ def _chat_payload(answer: Answer) -> dict[str, object]:
     }
 
 
-def _cmd_kb_check(args: argparse.Namespace) -> int:
-    directory = Path(args.dir) if args.dir else default_dir()
-    kb = load_knowledge(directory)
-    for warning in kb.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"{directory}: {len(kb.topics)} topics OK (version {kb.version})")
-    return 0
-
-
 def _cmd_topics(args: argparse.Namespace) -> int:
     kb = _load(args.kb)
     for topic in kb.topics.values():
@@ -184,9 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    check = kb_sub.add_parser("check", help="validate the knowledge base")
-    check.add_argument("dir", nargs="?")
-    check.set_defaults(func=_cmd_kb_check)
+    cli_kb.register(kb_sub)  # check, stale, links
 
     topics = sub.add_parser("topics", help="list topics")
     topics.add_argument("--lang", choices=["en", "fr"])

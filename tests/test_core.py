@@ -176,11 +176,11 @@ async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
 @pytest.mark.parametrize(
     ("question", "platform", "need"),
     [
-        ("how do I close my facebook account for good", "facebook", "delete_account"),
-        ("switch off targeted ads on instagram", "instagram", "ad_personalization"),
-        ("does tumblr share my data with third parties", "tumblr", "third_party_sharing"),
-        ("does tiktok train ai on my videos", "tiktok", "ai_training"),
-        ("¿cómo borro mi cuenta de Facebook?", "facebook", "delete_account"),
+        ("how do I close my spotify account for good", "spotify", "delete_account"),
+        ("turn off youtube watch history", "youtube", "activity_history"),
+        ("does deezer share my data with third parties", "deezer", "third_party_sharing"),
+        ("does kwai train ai on my videos", "kwai", "ai_training"),
+        ("¿cómo borro mi cuenta de Telegram?", "telegram", "delete_account"),
     ],
 )
 async def test_a_platform_without_that_topic_is_told_honestly_never_another_platforms_steps(
@@ -195,10 +195,10 @@ async def test_a_platform_without_that_topic_is_told_honestly_never_another_plat
 
 
 async def test_not_covered_offers_what_exists_for_that_platform(core: Core) -> None:
-    reply = await core.handle(IncomingMessage(text="delete my instagram account"))
+    reply = await core.handle(IncomingMessage(text="delete my google account"))
     assert reply.kind == "not_covered"
-    assert "meta.ai_training" in {c.value for c in reply.choices}
-    assert reply.title == "I don't have steps for deleting an account on Instagram yet."
+    assert "google.gemini_activity" in {c.value for c in reply.choices}
+    assert reply.title == "I don't have steps for deleting an account on Google yet."
 
 
 @pytest.mark.parametrize(
@@ -222,7 +222,7 @@ async def test_polite_question_and_pasted_url_and_article_phrase_are_understood(
     assert (await core.handle(IncomingMessage(text=polite))).topic_id == "x.grok_training"
     url = "x.com/settings/grok_settings is that the page where I untick the training thing?"
     assert (await core.handle(IncomingMessage(text=url))).topic_id == "x.grok_training"
-    article = "an article says 'transferts spéciaux de données', where is that in X?"
+    article = "an article I read says 'transferts spéciaux de données', where is that in X?"
     assert (await core.handle(IncomingMessage(text=article))).topic_id == "x.third_party_sharing"
 
 
@@ -245,17 +245,26 @@ async def test_zero_width_characters_do_not_split_words(core: Core) -> None:
         ("Xのアカウントを非公開にする方法", "x.protect_posts", "ja"),
     ],
 )
-async def test_five_more_languages_get_the_topic_and_a_reply_in_english_saying_so(
+async def test_five_more_languages_get_the_topic_in_their_language(
     core: Core, question: str, topic: str, language: str
 ) -> None:
-    from bot.texts import text
-
     answer = await core.respond(IncomingMessage(text=question))
     assert answer.reply.topic_id == topic
     assert answer.understood is not None and answer.understood.language == language
-    # Today's knowledge base is English and French: English, with one line saying so.
+    assert answer.reply.language == language
+    assert answer.reply.title == core.kb.topics[topic].lang(language).title
+
+
+async def test_a_topic_not_yet_translated_is_english_with_one_line_saying_so() -> None:
+    from bot.texts import text
+
+    demo = Core(load_knowledge(REPO / "tests" / "fixtures" / "kb_valid"), MemoryStore())
+    answer = await demo.respond(
+        IncomingMessage(text="¿cómo impido que demo entrene con mis fotos?")
+    )
+    assert answer.reply.topic_id == "demo.training"
     assert answer.reply.language == "en"
-    assert answer.reply.summary.startswith(text(language, "untranslated"))
+    assert answer.reply.summary.startswith(text("es", "untranslated"))
 
 
 async def test_declared_bluesky_language_weighs_more_than_a_tie_breaker(core: Core) -> None:
@@ -302,15 +311,16 @@ async def test_follow_up_naming_a_need_keeps_the_platform(core: Core) -> None:
     replies = await _talk(core, "f2", "grok?", "training", "and deleting my history?")
     assert replies[0].kind == "clarify"
     assert [r.topic_id for r in replies[1:]] == ["x.grok_training", "x.grok_history"]
-    other = await _talk(core, "f3", "delete my twitter account", "and for facebook?")
+    other = await _talk(core, "f3", "delete my twitter account", "and for spotify?")
     assert other[1].kind == "not_covered" and other[1].topic_id is None
 
 
 async def test_choices_are_picked_by_number_or_words_in_the_core(core: Core) -> None:
     first = await _talk(core, "c1", "grok", "2")
     assert first[1].topic_id == first[0].choices[1].value
-    words = await _talk(core, "c2", "meta", "the whatsapp one")
-    assert words[0].kind == "clarify" and words[1].topic_id == "meta.whatsapp_ai"
+    words = await _talk(core, "c2", "grok", "the chat history one")
+    assert words[0].kind == "clarify" and words[1].topic_id == "x.grok_history"
+    assert "x.grok_history" in {c.value for c in words[0].choices}
 
 
 async def test_not_understood_gets_the_short_form_again(core: Core) -> None:

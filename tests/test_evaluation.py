@@ -59,15 +59,16 @@ async def test_conversation_files_report_per_turn_and_per_conversation(
 
 async def test_another_platforms_steps_are_counted(core: Core, tmp_path: Path) -> None:
     path = tmp_path / "q.yaml"
-    # Asking about Facebook and expecting X's steps: if the engine gave them, it
-    # would be counted; it answers honestly instead, so only the top-1 misses.
+    # Expecting X's steps: Facebook's steps count as another platform's; an honest
+    # "not covered" for Spotify is only a top-1 miss.
     path.write_text(
-        "- {q: 'delete my facebook account', expect: x.delete_account, lang: en}\n",
+        "- {q: 'delete my facebook account', expect: x.delete_account, lang: en}\n"
+        "- {q: 'delete my spotify account', expect: x.delete_account, lang: en}\n",
         encoding="utf-8",
     )
     report = await evaluate_async(core, *load_file(path))
-    assert report.correct == 0 and report.wrong_platform == 0
-    assert report.kinds["not_covered"] == 1
+    assert report.correct == 0 and report.wrong_platform == 1
+    assert report.kinds["not_covered"] == 1 and report.kinds["answer"] == 1
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EVAL.glob("*.yaml")))
@@ -99,7 +100,7 @@ def test_ask_json_has_platform_need_and_asked_language() -> None:
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["platform"] == "x" and payload["need"] == "delete_account"
-    assert payload["asked_language"] == "de" and payload["language"] == "en"
+    assert payload["asked_language"] == "de" and payload["language"] == "de"
     assert payload["topic"] == "x.delete_account"
 
 

@@ -88,6 +88,11 @@ def default_dir() -> Path:
     env = os.environ.get("PRIVACYBOT_KNOWLEDGE_DIR")
     if env:
         return Path(env)
+    return bundled_dir()
+
+
+def bundled_dir() -> Path:
+    """The knowledge base that ships with the code (in the wheel, or the clone's folder)."""
     package = Path(__file__).resolve().parents[1]
     shipped = package / "knowledge"
     if shipped.is_dir():
@@ -103,7 +108,7 @@ def reserved_file(directory: Path, name: str) -> Path:
     own = directory / name
     if own.exists():
         return own
-    return Path(__file__).resolve().parents[2] / "knowledge" / name
+    return bundled_dir() / name
 
 
 def load_needs(directory: Path) -> tuple[list[str], list[Problem]]:

@@ -34,7 +34,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.kb.loader import KnowledgeBase
-from bot.kb.schema import LANGUAGES
+from bot.kb.schema import LANGUAGES, REQUIRED_LANGUAGES
 from bot.nlu.classifier import SparseSoftmax, fit_cached
 from bot.nlu.language import LanguageGuesser
 from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, phrases_pattern, stems
@@ -188,7 +188,9 @@ class Matcher:
         vocab: set[str] = set(STOPWORDS) | set(PLATFORM_WORDS) | set(SYNONYMS)
         for index, topic_id in enumerate(self._topic_ids):
             topic = kb.topics[topic_id]
-            for lang in topic.languages:  # no English fallback counted as another language
+            # English and French only until the engine learns the other languages:
+            # translated examples would otherwise outweigh the out-of-scope class.
+            for lang in REQUIRED_LANGUAGES:
                 loc = topic.lang(lang)
                 for text in loc.examples:
                     toks = clean(text).split()

@@ -34,6 +34,9 @@ from bot.nlu.registry import PLATFORMS_FILE, Registry, fold, load_registry
 BOT = "bot"
 PRIMARY_PLATFORM = "x"
 MAX_CHOICES = 3
+_INFORMATIONAL = frozenset({"policy_changes", "claims_check"})
+# A matcher this sure needs no second look without the platform's names.
+SURE_ALONE = 0.45
 # A follow-up ("and instagram?", "et pour Grok ?") is short: this many words at most.
 FOLLOW_UP_MAX_WORDS = 8
 
@@ -152,7 +155,6 @@ class Context:
     surface: str | None = None
     last_topic: str | None = None
     choices: tuple[str, ...] = ()
-    last_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +231,13 @@ class Engine:
             self.need_of[topic_id] = need
             self.products_of[topic_id] = products
         self._order = list(kb.topics)
+        # Platforms a topic's own English title and summary name ("Copilot").
+        self._mentioned: dict[str, frozenset[str]] = {
+            t: frozenset(
+                m.platform for m in self.registry.mentions(f"{topic.en.title}. {topic.en.summary}")
+            )
+            for t, topic in kb.topics.items()
+        }
         self._for_cache: dict[tuple[str, ...], list[str]] = {}
         self._by_need: dict[str, list[str]] = {}
         for topic_id in self._order:
@@ -253,17 +262,33 @@ class Engine:
 
     # -- pieces -------------------------------------------------------------
 
+    def applies(self, named: str, topic_id: str) -> bool:
+        """Whether a topic answers a question about ``named``.
+
+        A topic of a product answers a question naming its company or platform
+        ("meta" covers Instagram's setting). A topic of a platform answers a
+        question naming one of its products (X's settings for "grok"), but a
+        company-wide topic answers for a product only when it names that product
+        (Google's activity setting is not YouTube's history; Microsoft's Copilot
+        topics are Copilot's). Never a sibling's.
+        """
+        chain = self.registry.ancestors(named)
+        for product in self.products_of[topic_id]:
+            if named in self.registry.ancestors(product):
+                return True
+            if product in chain and (
+                self.registry.kind(product) == "platform"
+                or any(p in self._mentioned[topic_id] for p in chain[: chain.index(product)])
+            ):
+                return True
+        return False
+
     def topics_for(self, platforms: list[str]) -> list[str]:
         """Topics that apply to any of the platforms, in knowledge-base order."""
         key = tuple(platforms)
         found = self._for_cache.get(key)
         if found is None:
-            related = self.registry.related
-            found = [
-                t
-                for t in self._order
-                if any(related(p, product) for p in platforms for product in self.products_of[t])
-            ]
+            found = [t for t in self._order if any(self.applies(p, t) for p in platforms)]
             if len(self._for_cache) < 4096:  # platforms people name are a small set
                 self._for_cache[key] = found
         return list(found)
@@ -305,6 +330,16 @@ class Engine:
             and t not in _GREETINGS
             and t not in _FUNCTION_WORDS
         ]
+
+    def _in_scope_without_names(self, masked: str) -> bool:
+        """Whether the message is about privacy once the platform names are taken out.
+
+        With a platform named and no need word, the matcher alone decides; but a
+        platform's name is a strong word for that platform's only topic ("is
+        discord safe for kids" is not Discord's AI setting). Its topic counts
+        only if the rest of the message is still close to some topic.
+        """
+        return bool(masked.strip()) and self.matcher.understand(masked).topic_id is not None
 
     def _pick_focus(
         self, named: list[str], need: str | None, matched: str | None = None
@@ -401,6 +436,9 @@ class Engine:
                 )
         mentions = self.registry.mentions(text, folded)
         named = [m.platform for m in mentions if m.platform != BOT]
+        masked = folded
+        for mention in mentions:
+            masked = masked.replace(mention.text, " ")
         scores = self.registry.need_scores(folded)
         preferred = (
             self.need_of.get(match.topic_id)
@@ -467,7 +505,7 @@ class Engine:
             and ctx.platform
             and short
             and need is not None
-            and ctx.last_kind in ("answer", "clarify", "not_covered")
+            and not need.startswith("bot_")
         ):
             # "and deleting my history?" / "training" after "grok?": same platform.
             named, follow_up = [ctx.platform], True
@@ -476,7 +514,7 @@ class Engine:
             need, follow_up = ctx.need, True
 
         if named:
-            return self._for_platform(result, named, need, content, follow_up)
+            return self._for_platform(result, named, need, content, follow_up, masked)
         return self._without_platform(result, need, ctx, content, short, need_strength)
 
     def _for_platform(
@@ -486,6 +524,7 @@ class Engine:
         need: str | None,
         content: list[str],
         follow_up: bool,
+        masked: str = "",
     ) -> Understanding:
         match: Match = result.args[1]
         matched = match.topic_id if match.topic_id and not match.ambiguous else None
@@ -494,13 +533,21 @@ class Engine:
         allowed = self.topics_for(focus)
         ranked_ids = [t for t, _ in match.ranked]
         in_scope = match.topic_id is not None
-        if need is None and in_scope and not match.ambiguous and match.topic_id in allowed:
+        if (
+            need is None
+            and in_scope
+            and not match.ambiguous
+            and match.topic_id in allowed
+            and (match.confidence >= SURE_ALONE or self._in_scope_without_names(masked))
+        ):
             need = self.need_of.get(match.topic_id)
         if need is None:
             if not content:
                 if not allowed:
                     return result("not_covered", platform=platform)
-                return result("clarify", choices=tuple(allowed[:MAX_CHOICES]), platform=platform)
+                # Settings first; what changed or what an article claims after.
+                offered = sorted(allowed, key=lambda t: self.need_of[t] in _INFORMATIONAL)
+                return result("clarify", choices=tuple(offered[:MAX_CHOICES]), platform=platform)
             return result("fallback", platform=platform)
         candidates = [t for t in allowed if self.need_of[t] == need]
         exact = bool(candidates)
@@ -514,11 +561,17 @@ class Engine:
                 and any(self.registry.kind(q) == "assistant" for q in self.products_of[t])
             ]
         if candidates:
-            candidates.sort(key=lambda t: ranked_ids.index(t) if t in ranked_ids else 99)
-            if len(candidates) > 1 and candidates[0] not in ranked_ids:
-                # Two topics of this platform and need: the narrowest product first.
-                direct = [t for t in candidates if platform in self.products_of[t]]
-                candidates = direct + [t for t in candidates if t not in direct]
+            # Several topics fit: the one made for the platform named (its own
+            # product list, its own file), then the matcher's preference (not on a
+            # follow-up, whose words say nothing of the topic), then the narrowest.
+            candidates.sort(
+                key=lambda t: (
+                    platform not in self.products_of[t],
+                    self.kb.topics[t].platform != platform,
+                    ranked_ids.index(t) if t in ranked_ids and not follow_up else 99,
+                    len(self.products_of[t]),
+                )
+            )
             return result(
                 "answer",
                 candidates[0],
