@@ -20,10 +20,12 @@ Defaults to every ``../shared/eval/dev*.yaml``, ``tests/heldout.yaml``,
    A baseline's abstention threshold is the best one on the first set (an
    advantage the engine does not get); baselines cannot hold a conversation,
    so conversations are scored for the engine only.
-3. **Cost as the knowledge base grows**: synthetic knowledge bases 1x, 5x and
-   20x today's size (topics cloned under new platform ids), each built cold
-   (classifier trained) and warm (weights from the cache), with build time,
-   peak memory and per-message p50/p99.
+3. **Cost as the knowledge base grows**: knowledge bases of 18 topics (1x, the
+   size when issue 10 was written), today's, 90 (5x) and 360 (20x) topics
+   (today's cloned under new platform ids), each built cold (classifier
+   trained) and warm (weights from the cache), with build time, peak Python
+   memory and per-message p50/p99, and ``privacybot ask`` run on each written
+   to disk (wall time and peak RSS, cold and with the cache).
 4. The cold-start wall time of ``privacybot ask``.
 """
 
@@ -311,13 +313,26 @@ def bench_topics(core: Core, sets: dict[str, tuple[list[Case], list[Dialogue]]])
 # -- cost as the knowledge base grows ----------------------------------------------------
 
 
-def synthetic_kb(kb: KnowledgeBase, factor: int) -> KnowledgeBase:
-    """Today's topics ``factor`` times, the copies under new platform ids and words."""
+def synthetic_kb(kb: KnowledgeBase, size: int) -> KnowledgeBase:
+    """A knowledge base of ``size`` topics: today's, then copies under new platform ids.
+
+    Smaller sizes take the first topics (the bot's own two always kept).
+    """
+    if size <= len(kb.topics):
+        keep = [t for t in kb.topics if t.startswith("bot.")]
+        keep += [t for t in kb.topics if not t.startswith("bot.")][: size - len(keep)]
+        return KnowledgeBase(
+            topics={t: kb.topics[t] for t in keep},
+            platforms=dict(kb.platforms),
+            version=f"{kb.version}n{size}",
+            directory=kb.directory,
+        )
     topics = dict(kb.topics)
-    for k in range(1, factor):
-        for topic in kb.topics.values():
-            if topic.platform == "bot":
-                continue
+    originals = [t for t in kb.topics.values() if t.platform != "bot"]
+    for k in range(1, size // max(1, len(originals)) + 2):
+        for topic in originals:
+            if len(topics) >= size:
+                break
             new_id = f"{topic.platform}{k}.{topic.id.split('.', 1)[1]}"
             blocks = {}
             for lang in topic.languages:
@@ -331,7 +346,7 @@ def synthetic_kb(kb: KnowledgeBase, factor: int) -> KnowledgeBase:
     return KnowledgeBase(
         topics=topics,
         platforms=dict(kb.platforms),
-        version=f"{kb.version}x{factor}",
+        version=f"{kb.version}n{size}",
         directory=kb.directory,
     )
 
@@ -347,14 +362,14 @@ async def _ask_all(core: Core, questions: list[str]) -> list[float]:
     return times
 
 
-def _ask_from_disk(kb: KnowledgeBase, cache: str, factor: int) -> None:
+def _ask_from_disk(kb: KnowledgeBase, cache: str, label: str) -> None:
     """``privacybot ask`` on the synthetic knowledge base written as YAML: wall time and RSS."""
     import yaml
 
     with tempfile.TemporaryDirectory() as folder:
         by_platform: dict[str, list[dict[str, object]]] = defaultdict(list)
         for topic in kb.topics.values():
-            by_platform[topic.platform].append(topic.model_dump(mode="json", exclude_none=True))
+            by_platform[topic.platform].append(topic.model_dump(mode="json"))
         for platform, topics in by_platform.items():
             Path(folder, f"{platform}.yaml").write_text(
                 yaml.safe_dump({"platform": platform, "name": platform, "topics": topics}),
@@ -362,22 +377,32 @@ def _ask_from_disk(kb: KnowledgeBase, cache: str, factor: int) -> None:
             )
         for name in ("platforms.yaml", "needs.yaml"):
             Path(folder, name).write_bytes((REPO / "knowledge" / name).read_bytes())
-        env = {**os.environ, "PRIVACYBOT_CACHE_DIR": str(Path(cache) / "disk")}
+        env = {**os.environ, "PRIVACYBOT_CACHE_DIR": str(Path(cache) / f"disk-{label}")}
+        # The command as a person runs it, reporting its own peak memory at exit.
+        wrapper = (
+            "import resource, runpy, sys\n"
+            f"sys.argv = ['privacybot', '--kb', {folder!r}, 'ask', 'stop grok training']\n"
+            "try:\n    runpy.run_module('bot', run_name='__main__')\n"
+            "except SystemExit as exc:\n    code = exc.code\n"
+            "print('RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        )
         for run in ("cold (trains)", "warm (cached)"):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             t0 = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "bot", "--kb", folder, "ask", "stop grok training"],
-                cwd=REPO,
-                capture_output=True,
-                env=env,
+                [sys.executable, "-c", wrapper], cwd=REPO, capture_output=True, text=True, env=env
             )
             wall = time.perf_counter() - t0
-            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
+            rss = next(
+                (
+                    int(line.split()[1])
+                    for line in done.stderr.splitlines()
+                    if line.startswith("RSS_KB")
+                ),
+                0,
+            )
             print(
-                f"       privacybot ask at {factor}x, {run}: {wall:.2f} s wall, "
-                f"max RSS of children so far {max(rss, before) / 1024:.0f} MB ({status})"
+                f"       privacybot ask at {label}, {run}: {wall:.2f} s wall, "
+                f"peak RSS {rss / 1024:.0f} MB"
             )
 
 
@@ -391,8 +416,9 @@ def bench_scale(kb: KnowledgeBase, questions: list[str]) -> None:
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as cache:
         os.environ["PRIVACYBOT_CACHE_DIR"] = cache
-        for factor in (1, 5, 20):
-            big = synthetic_kb(kb, factor)
+        # Sizes of the issue: 18 topics when it was written (1x), today's, 5x and 20x.
+        for label, size in (("1x", 18), ("today", len(kb.topics)), ("5x", 90), ("20x", 360)):
+            big = synthetic_kb(kb, size)
             examples = sum(
                 len(t.lang(lang).examples) for t in big.topics.values() for lang in t.languages
             )
@@ -407,11 +433,11 @@ def bench_scale(kb: KnowledgeBase, questions: list[str]) -> None:
             warm = time.perf_counter() - t0
             times = asyncio.run(_ask_all(core, questions))
             print(
-                f"{str(factor) + 'x':6} {len(big.topics):6d} {examples:8d} {cold:9.2f}s "
+                f"{label:6} {len(big.topics):6d} {examples:8d} {cold:9.2f}s "
                 f"{warm:9.2f}s {peak / 1e6:8.1f} {pct(times, 50):7.2f} {pct(times, 99):7.2f}"
             )
-            if factor > 1:
-                _ask_from_disk(big, cache, factor)
+            if size > 18:
+                _ask_from_disk(big, cache, label)
         os.environ.pop("PRIVACYBOT_CACHE_DIR", None)
     print(
         f"(process peak RSS so far: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
