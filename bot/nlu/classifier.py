@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import platformdirs
+
+from bot import model_cache
 
 CHUNK_CELLS = 1 << 22
 """Largest temporary of a training step, in float cells (16 MB): memory stays flat as
@@ -155,16 +155,7 @@ class SparseSoftmax:
 
 # -- trained weights kept between starts ------------------------------------------------
 
-CACHE_ENV = "PRIVACYBOT_CACHE_DIR"
 _CACHE_FORMAT = b"sparse-softmax-v1"
-
-
-def cache_dir() -> Path:
-    """Where trained weights are kept: ``PRIVACYBOT_CACHE_DIR`` or the user cache folder."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    return Path(platformdirs.user_cache_dir("privacybot", appauthor=False))
 
 
 def training_key(
@@ -190,13 +181,10 @@ def fit_cached(
 ) -> SparseSoftmax:
     """Train ``model``, or load the weights of the same training from the cache.
 
-    The cache is only an optimisation: an unreadable, unwritable or damaged
-    cache folder means training as before, never an error.
-
     Args:
         model: An untrained model (its settings are part of the key).
         samples: The training set.
-        directory: The cache folder; :func:`cache_dir` when None.
+        directory: The cache folder; :func:`bot.model_cache.cache_dir` when None.
 
     Returns:
         The model, trained or loaded.
@@ -204,36 +192,13 @@ def fit_cached(
     key = training_key(
         samples, model.n_classes, l2=model.l2, epochs=model.epochs, lr=model.learning_rate
     )
-    folder = directory or cache_dir()
-    path = folder / f"classifier-{key}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            names = [str(n) for n in data["features"]]
-            weights, bias = data["weights"], data["bias"]
+    found = model_cache.load(key, directory)
+    if found is not None:
+        names, weights, bias = found
         if weights.shape == (len(names), model.n_classes) and bias.shape == (model.n_classes,):
             model._feature_ids = {n: i for i, n in enumerate(names)}
             model._weights, model._bias = weights.astype(np.float32), bias.astype(np.float32)
             return model
-    except (OSError, KeyError, ValueError):
-        pass  # no cache yet, or a damaged file: train
     model.fit(samples)
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = folder / f".{path.name}.{os.getpid()}.tmp.npz"
-        names_array = np.array(list(model._feature_ids), dtype=np.str_)
-        np.savez(tmp, features=names_array, weights=model._weights, bias=model._bias)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new
-        _prune(folder, keep=KEEP_CACHED)
-    except OSError:
-        pass  # read-only home or full disk: the next start trains again
+    model_cache.save(key, list(model._feature_ids), model._weights, model._bias, directory)
     return model
-
-
-KEEP_CACHED = 8
-"""Trained models kept: the newest few knowledge-base versions (a rollback stays fast)."""
-
-
-def _prune(folder: Path, *, keep: int) -> None:
-    found = sorted(folder.glob("classifier-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in found[keep:]:
-        old.unlink(missing_ok=True)

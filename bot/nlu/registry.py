@@ -18,16 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.kb.registry_io import read_list
 from bot.nlu.normalize import MAX_CHARS, strip_invisible
 
 PLATFORMS_FILE = "platforms.yaml"
 NEEDS_FILE = "needs.yaml"
 REGISTRY_FILES = (PLATFORMS_FILE, NEEDS_FILE)
 LANGS = ("en", "fr", "es", "pt", "de", "it", "ja")
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = r"^[a-z][a-z0-9_]*$"
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -300,12 +299,9 @@ class Registry:
 
 def _read(path: Path, key: str) -> list[object]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RegistryError([f"{path.name}: -: cannot read: {exc}"]) from exc
-    if not isinstance(data, dict) or not isinstance(data.get(key), list):
-        raise RegistryError([f"{path.name}: -: expected a mapping with a '{key}' list"])
-    return list(data[key])
+        return read_list(path, key)
+    except ValueError as exc:
+        raise RegistryError([f"{path.name}: -: {exc}"]) from exc
 
 
 def _validate(path: Path, key: str, model: type[BaseModel]) -> tuple[list[BaseModel], list[str]]:
