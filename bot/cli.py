@@ -28,6 +28,7 @@ from bot.evaluation import evaluate, format_report, load_file
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.messages import IncomingMessage
 from bot.nlu.language import SUPPORTED, normalize_hint
+from bot.nlu.registry import RegistryError
 from bot.render.plain import render_plain
 from bot.texts import text
 
@@ -209,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except ConfigError as exc:
         print(f"privacybot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except RegistryError as exc:  # knowledge/platforms.yaml or needs.yaml
+        for line in exc.problems:
+            print(line, file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -108,3 +108,13 @@ def test_eval_command_takes_conversation_files() -> None:
     done = _run("eval", str(EVAL / "heldout-dialogues.yaml"))
     assert done.returncode == 0, done.stderr
     assert "conversations right at every turn:" in done.stdout
+
+
+def test_an_invalid_registry_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_bytes((REPO / "knowledge" / "x.yaml").read_bytes())
+    (tmp_path / "platforms.yaml").write_text(
+        "platforms:\n- {id: x, name: X, kind: nope, names: {all: [x]}}\n", encoding="utf-8"
+    )
+    done = _run("--kb", str(tmp_path), "ask", "hi")
+    assert done.returncode == 2
+    assert "platforms.yaml: x: kind:" in done.stderr and "Traceback" not in done.stderr

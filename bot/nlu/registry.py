@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.kb.loader import reserved_file
 from bot.kb.registry_io import read_list
 from bot.nlu.normalize import MAX_CHARS, strip_invisible
 
@@ -325,8 +326,11 @@ def load_registry(directory: Path) -> Registry:
         RegistryError: With every problem found (duplicate ids, unknown parents
             or near needs, a name given to two platforms, parent cycles).
     """
-    platforms, problems = _validate(directory / PLATFORMS_FILE, "platforms", PlatformEntry)
-    needs, need_problems = _validate(directory / NEEDS_FILE, "needs", NeedEntry)
+    # A folder without its own registry files (a test or an editor's copy) uses the bundled ones.
+    platforms, problems = _validate(
+        reserved_file(directory, PLATFORMS_FILE), "platforms", PlatformEntry
+    )
+    needs, need_problems = _validate(reserved_file(directory, NEEDS_FILE), "needs", NeedEntry)
     problems += need_problems
     by_id: dict[str, PlatformEntry] = {}
     owner: dict[str, str] = {}

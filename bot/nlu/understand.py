@@ -29,7 +29,7 @@ from bot.kb.loader import KnowledgeBase, default_dir
 from bot.kb.schema import Topic
 from bot.nlu.matcher import SURFACE_WORDS, Match, Matcher
 from bot.nlu.normalize import STOPWORDS, canonical, clean
-from bot.nlu.registry import PLATFORMS_FILE, Registry, fold, load_registry
+from bot.nlu.registry import Registry, fold, load_registry
 
 BOT = "bot"
 PRIMARY_PLATFORM = "x"
@@ -219,9 +219,7 @@ class Engine:
         self, kb: KnowledgeBase, registry: Registry | None = None, matcher: Matcher | None = None
     ) -> None:
         self.kb = kb
-        directory = getattr(kb, "directory", None)
-        if directory is None or not (Path(directory) / PLATFORMS_FILE).exists():
-            directory = default_dir()  # a test knowledge base without its own registry
+        directory = getattr(kb, "directory", None) or default_dir()
         self.registry = registry or load_registry(Path(directory))
         self.matcher = matcher or Matcher(kb)
         self.need_of: dict[str, str | None] = {}
