@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -118,21 +119,71 @@ def _trie(sequences: Iterable[list[str]]) -> str:
     return render(root)
 
 
-def _alternation(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    latin: list[list[str]] = []
-    other: list[list[str]] = []
-    for phrase in phrases:
-        found = _atoms(phrase)
-        if found is not None:
-            (latin if found[1] else other).append(found[0])
-    parts = []
-    if latin:
-        parts.append(r"(?<![a-z0-9])" + _trie(latin))
-    if other:
-        parts.append(_trie(other))
-    if not parts:
-        return None
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+_WORD_START = re.compile(r"(?<![a-z0-9])[a-z0-9]")
+
+
+class PhraseSet:
+    """Many names or triggers, found in a folded text, compiled only when needed.
+
+    Phrases are grouped by their first two letters; at each word start of a
+    message only the groups of its first letters are tried, each a small trie
+    regex compiled the first time a message needs it. Start-up then costs
+    nothing, however many platforms and triggers the registry lists, and a
+    message a few dictionary look-ups per word. Matches do not overlap; the
+    longest phrase starting at a place wins ("grok app" over "grok").
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._groups: dict[str, list[list[str]]] = defaultdict(list)
+        self._other: list[list[str]] = []
+        for phrase in phrases:
+            found = _atoms(phrase)
+            if found is None:
+                continue
+            atoms, latin = found
+            if not latin:
+                self._other.append(atoms)
+                continue
+            literal = ""
+            for atom in atoms:
+                if atom in (_ANY_END, _ANY_WORD, _RIGHT) or len(literal) == 2:
+                    break
+                literal += atom if atom == " " else re.sub(r"\\(.)", r"\1", atom)
+            self._groups[literal].append(atoms)
+        self._compiled: dict[str, re.Pattern[str]] = {}
+        self._other_pattern: re.Pattern[str] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._groups or self._other)
+
+    def _group(self, key: str) -> re.Pattern[str] | None:
+        pattern = self._compiled.get(key)
+        if pattern is None and key in self._groups:
+            pattern = self._compiled[key] = re.compile(_trie(self._groups[key]))
+        return pattern
+
+    def finditer(self, folded: str) -> Iterator[tuple[int, str]]:
+        """``(start, matched text)`` of every phrase found, in order."""
+        end = 0
+        for start_match in _WORD_START.finditer(folded):
+            pos = start_match.start()
+            if pos < end:
+                continue
+            best: str = ""
+            for key in (folded[pos : pos + 2], folded[pos : pos + 1], ""):
+                pattern = self._group(key)
+                if pattern is not None:
+                    m = pattern.match(folded, pos)
+                    if m is not None and len(m.group(0)) > len(best):
+                        best = m.group(0)
+            if best:
+                end = pos + len(best)
+                yield pos, best
+        if self._other and not folded.isascii():
+            if self._other_pattern is None:
+                self._other_pattern = re.compile(_trie(self._other))
+            for m in self._other_pattern.finditer(folded):
+                yield m.start(), m.group(0)
 
 
 class _Strict(BaseModel):
@@ -206,11 +257,11 @@ class Registry:
 
     platforms: dict[str, PlatformEntry]
     needs: dict[str, NeedEntry]
-    _names: re.Pattern[str] | None = None
+    _names: PhraseSet | None = None
     _name_to_id: dict[str, str] = field(default_factory=dict)
     _exact: re.Pattern[str] | None = None
     _exact_to_id: dict[str, str] = field(default_factory=dict)
-    _triggers: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    _triggers: dict[str, PhraseSet] = field(default_factory=dict)
     _chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -222,7 +273,7 @@ class Registry:
                         self._name_to_id.setdefault(key, entry.id)
             for name in entry.exact:
                 self._exact_to_id[name] = entry.id
-        self._names = _alternation(self._name_to_id)
+        self._names = PhraseSet(self._name_to_id)
         if self._exact_to_id:
             self._exact = re.compile(
                 "|".join(
@@ -231,9 +282,9 @@ class Registry:
                 )
             )
         for need in self.needs.values():
-            pattern = _alternation(t for ts in need.triggers.values() for t in ts)
-            if pattern is not None:
-                self._triggers[need.id] = pattern
+            phrases = PhraseSet(t for ts in need.triggers.values() for t in ts)
+            if phrases:
+                self._triggers[need.id] = phrases
 
     def ancestors(self, platform: str) -> tuple[str, ...]:
         """The platform itself, then its parent, grand-parent..."""
@@ -273,8 +324,8 @@ class Registry:
         folded = folded if folded is not None else fold(raw)
         found: list[Mention] = []
         if self._names is not None:
-            for m in self._names.finditer(folded):
-                found.append(Mention(self._name_to_id[m.group(0).strip()], m.start(), m.group(0)))
+            for start, text in self._names.finditer(folded):
+                found.append(Mention(self._name_to_id[text.strip()], start, text))
         if self._exact is not None:
             for m in self._exact.finditer(raw[:MAX_CHARS]):
                 # Offsets differ between raw and folded text; order is approximate.
@@ -287,8 +338,8 @@ class Registry:
         scores: dict[str, float] = {}
         for need, pattern in self._triggers.items():
             total = 0.0
-            for m in pattern.finditer(folded):
-                words = m.group(0).split()
+            for _, text in pattern.finditer(folded):
+                words = text.split()
                 if len(words) == 1 and not _LATIN.search(words[0][:1]):
                     total += max(1.0, len(words[0]) / 2.0)  # Japanese: by characters
                 else:
