@@ -229,13 +229,9 @@ class Engine:
             self.need_of[topic_id] = need
             self.products_of[topic_id] = products
         self._order = list(kb.topics)
-        # Platforms a topic's own English title and summary name ("Copilot").
-        self._mentioned: dict[str, frozenset[str]] = {
-            t: frozenset(
-                m.platform for m in self.registry.mentions(f"{topic.en.title}. {topic.en.summary}")
-            )
-            for t, topic in kb.topics.items()
-        }
+        # Platforms a topic's own English title and summary name ("Copilot"),
+        # found when first needed.
+        self._mentioned: dict[str, frozenset[str]] = {}
         self._for_cache: dict[tuple[str, ...], list[str]] = {}
         self._by_need: dict[str, list[str]] = {}
         for topic_id in self._order:
@@ -276,10 +272,20 @@ class Engine:
                 return True
             if product in chain and (
                 self.registry.kind(product) == "platform"
-                or any(p in self._mentioned[topic_id] for p in chain[: chain.index(product)])
+                or any(p in self._names_in(topic_id) for p in chain[: chain.index(product)])
             ):
                 return True
         return False
+
+    def _names_in(self, topic_id: str) -> frozenset[str]:
+        found = self._mentioned.get(topic_id)
+        if found is None:
+            en = self.kb.topics[topic_id].en
+            text = f"{en.title}. {en.summary}"
+            found = self._mentioned[topic_id] = frozenset(
+                m.platform for m in self.registry.mentions(text)
+            )
+        return found
 
     def topics_for(self, platforms: list[str]) -> list[str]:
         """Topics that apply to any of the platforms, in knowledge-base order."""
