@@ -322,7 +322,12 @@ def synthetic_kb(kb: KnowledgeBase, size: int) -> KnowledgeBase:
         keep = [t for t in kb.topics if t.startswith("bot.")]
         keep += [t for t in kb.topics if not t.startswith("bot.")][: size - len(keep)]
         return KnowledgeBase(
-            topics={t: kb.topics[t] for t in keep},
+            topics={
+                t: kb.topics[t].model_copy(
+                    update={"related": [r for r in kb.topics[t].related if r in keep]}
+                )
+                for t in keep
+            },
             platforms=dict(kb.platforms),
             version=f"{kb.version}n{size}",
             directory=kb.directory,
