@@ -120,6 +120,19 @@ class Core:
             )
         return verdict
 
+    async def admit_async(self, channel: str, user_id: str | None) -> Verdict:
+        """:meth:`admit`, counted across replicas when the limiter is shared (PostgreSQL)."""
+        check = getattr(self.limiter, "acheck", None)
+        if check is None or user_id is None:
+            return self.admit(channel, user_id)
+        verdict: Verdict = await check(channel, user_id)
+        if verdict is Verdict.WARN:
+            log.info(
+                "a person went over the rate limit; told to slow down",
+                extra={"channel": channel, "event": "user_rate_limited"},
+            )
+        return verdict
+
     async def handle(self, message: IncomingMessage) -> Reply:
         """Answer one message (see :meth:`respond` for what was understood)."""
         return (await self.respond(message)).reply

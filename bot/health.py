@@ -7,7 +7,8 @@ default; ``PRIVACYBOT_HEALTH_PORT=off`` disables it):
   is restarting or reconnecting to its server, ``starting``, ``down``), each
   channel's state, restarts and last error, and the knowledge base version. 200
   unless no channel is up (``down``: 503), so a container health check fails
-  only when the bot is useless.
+  only when the bot is useless. A channel in ``standby`` (another replica
+  leads it, see :mod:`bot.leader`) counts as up.
 * ``GET /metrics``: Prometheus text (see :mod:`bot.metrics`).
 * ``POST /admin/reload``: reload the knowledge base, as SIGHUP does; used by
   ``privacybot kb reload``. Accepted only from a loopback address, whatever the

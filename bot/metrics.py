@@ -33,7 +33,16 @@ log = logging.getLogger("bot.answers")
 LATENCY_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 """Upper bounds (seconds) of the answer latency histogram."""
 
-CHANNEL_STATES = ("starting", "running", "reconnecting", "restarting", "failed", "stopped")
+CHANNEL_STATES = (
+    "starting",
+    "running",
+    "standby",
+    "reconnecting",
+    "restarting",
+    "failed",
+    "stopped",
+)
+"""``standby``: another replica runs this channel (:mod:`bot.leader`); healthy."""
 
 
 @dataclass(slots=True)
@@ -283,6 +292,14 @@ class Metrics:
             for ch, st in sorted(self.channels.items()):
                 sample("privacybot_channel_up", ("channel",), (ch,), int(st.state == "running"))
                 sample("privacybot_channel_restarts_total", ("channel",), (ch,), st.restarts)
+            family(
+                "privacybot_channel_standby",
+                "gauge",
+                "1 while another replica runs this channel (healthy; see bot.leader).",
+            )
+            for ch, st in sorted(self.channels.items()):
+                standby = int(st.state == "standby")
+                sample("privacybot_channel_standby", ("channel",), (ch,), standby)
             family("privacybot_knowledge_info", "gauge", "The knowledge base in use.")
             if self.kb_version is not None:
                 sample(
@@ -312,9 +329,9 @@ class Metrics:
             }
             states = [st.state for st in self.channels.values()]
             kb = {"version": self.kb_version, "topics": self.kb_topics}
-        if states and all(s == "running" for s in states):
+        if states and all(s in ("running", "standby") for s in states):
             status = "ok"
-        elif any(s == "running" for s in states):
+        elif any(s in ("running", "standby") for s in states):
             status = "degraded"
         elif states and all(s in ("starting",) for s in states):
             status = "starting"

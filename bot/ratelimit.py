@@ -17,12 +17,16 @@ one window. ``PRIVACYBOT_USER_RATE=10/60`` configures it (``off`` disables it).
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RATE = "10/60"
 _PRUNE_EVERY = 1024
@@ -149,3 +153,57 @@ class UserRateLimiter:
         for key in idle:
             del self._entries[key]
         return len(idle)
+
+
+class SharedUserRateLimiter(UserRateLimiter):
+    """The same limit, counted in the shared store so that replicas add up.
+
+    With PostgreSQL and several replicas behind one webhook, one person's
+    messages reach any replica; each replica's own window would let through
+    ``replicas x limit``. :meth:`acheck` asks the store (GCRA, see
+    :meth:`bot.store.postgres.PostgresStore.check_rate`) instead; if the store
+    fails, the local window decides, so a database hiccup never silences anyone.
+
+    Args:
+        rate: How many messages per how many seconds.
+        store: A store with ``check_rate`` (the PostgreSQL one).
+        clock: Monotonic seconds for the local fallback.
+    """
+
+    def __init__(
+        self, rate: Rate, store: Any, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(rate, clock=clock)
+        self._store = store
+
+    async def acheck(self, channel: str, user_id: str) -> Verdict:
+        """Like :meth:`check`, across replicas."""
+        try:
+            verdict = Verdict(
+                await self._store.check_rate(channel, user_id, self.rate.limit, self.rate.window)
+            )
+        except Exception as exc:
+            log.warning("shared rate limit unavailable (%s); counting locally", type(exc).__name__)
+            return self.check(channel, user_id)
+        if verdict is Verdict.WARN:
+            self.warned += 1
+        elif verdict is Verdict.DROP:
+            self.dropped += 1
+        return verdict
+
+
+def user_limiter(rate: Rate | None, store: Any) -> UserRateLimiter | None:
+    """The per-person limiter for a store: shared when the store offers it (PostgreSQL).
+
+    Args:
+        rate: The configured rate; None disables the limit.
+        store: The store the replicas share (or the process's own).
+
+    Returns:
+        None, a :class:`SharedUserRateLimiter` or a local :class:`UserRateLimiter`.
+    """
+    if rate is None:
+        return None
+    if getattr(store, "check_rate", None) is not None:
+        return SharedUserRateLimiter(rate, store)
+    return UserRateLimiter(rate)

@@ -41,9 +41,10 @@ from bot.core import Core
 from bot.errors import ConfigError
 from bot.health import HealthServer, ReloadResult
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
+from bot.leader import lead_when_shared
 from bot.logging_setup import RedactingFilter
 from bot.metrics import METRICS, Metrics
-from bot.ratelimit import UserRateLimiter
+from bot.ratelimit import user_limiter
 from bot.settings import Settings, secret_values
 from bot.store import open_store
 from bot.store.base import Store
@@ -282,14 +283,16 @@ async def run_channels(
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
     try:
-        limiter = UserRateLimiter(settings.user_rate) if settings.user_rate else None
+        limiter = user_limiter(settings.user_rate, store)  # shared by replicas on PostgreSQL
         core = Core(kb, store, log_unanswered=settings.log_unanswered, limiter=limiter)
         channels: list[Channel] = []
         for name in names:
             module = _import(modules[name])
             if module is None:
                 raise ConfigError(f"channel {name}: module {modules[name]} is not installed")
-            channels.append(module.create_channel(core, env))  # type: ignore[attr-defined]
+            # With a shared store, the Bluesky channel runs on the leader replica only.
+            build = lambda m=module: m.create_channel(core, env)  # type: ignore[attr-defined]  # noqa: E731
+            channels.append(lead_when_shared(name, store, build, metrics=metrics))
         metrics.set_knowledge(kb.version, len(kb.topics))
         for channel in channels:
             metrics.set_channel_state(channel.name, "starting")

@@ -97,8 +97,9 @@ OWN_POSTS_MARGIN = dt.timedelta(minutes=10)
 # At most this many pages of our own posts (newest first) per check. Only the newest
 # can be missing from the AppView, so the thread check covers what lies further back.
 OWN_POSTS_MAX_PAGES = 30
-# Persist the 5-minute request count at most this often (and on stop).
-REQUESTS_SAVE_EVERY = 5.0
+# Persist the 5-minute request count at most this often (and on stop), after polls and
+# after each reply: a leader killed mid-burst (replicas) leaves its successor the count.
+REQUESTS_SAVE_EVERY = 1.0
 # Posts answered at the same time (oldest first); each mostly waits on the network.
 CONCURRENCY = 4
 # How far up a thread to look for the question a follow-up continues.
@@ -809,6 +810,9 @@ class BlueskyChannel:
             )
             return False
         self.budget.spend(points)  # reserved now, so concurrent answers cannot overdraw
+        # Stored before posting: a leader killed mid-post must not leave its successor
+        # (another replica) a budget without these points.
+        await self.store.set_value(BUDGET_KEY, self.budget.dumps())
         used = 0
         try:
             used = await self._post_thread(item)
@@ -816,6 +820,7 @@ class BlueskyChannel:
             if used < points:
                 self.budget.refund(points - used)
             await self.store.set_value(BUDGET_KEY, self.budget.dumps())
+            await self._save_requests()
         return True
 
     def _note_unknown_outcome(self, since: dt.datetime) -> None:

@@ -84,6 +84,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import metrics
+from bot.adapters.telegram_webhook import ProcessingWebhook
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.kb.schema import SURFACES
@@ -256,11 +257,18 @@ class FloodControl(AIORateLimiter):
     timeout: PTB's ``NetworkError`` except ``BadRequest``) is sent again after
     ``0.5, 1, 2, 4...`` s, at most ``network_retries`` times, paced like any other.
 
+    With several replicas (PostgreSQL, webhook), ``shared`` is the store: each
+    message then also reserves its chat's next slot and a slot of the overall
+    pace in the database (:meth:`bot.store.postgres.PostgresStore.reserve_send`),
+    so three replicas send to one chat, and overall, at the rate one would. If
+    the database fails, the local pace alone applies (never a lost message).
+
     Args:
         overall_rate: Requests per second for the whole bot.
         chat_interval: Seconds between two messages to the same chat.
         max_retries: Retries of a request answered with 429.
         network_retries: Retries of a request that failed on the way.
+        shared: A store with ``reserve_send``/``sent``, or None (one process).
     """
 
     MESSAGE_ENDPOINTS = frozenset({"sendMessage"})
@@ -274,12 +282,16 @@ class FloodControl(AIORateLimiter):
         chat_interval: float = 1.05,
         max_retries: int = 5,
         network_retries: int = 5,
+        shared: Any = None,
     ) -> None:
         super().__init__(
             overall_max_rate=1,
             overall_time_period=1 / overall_rate,
             max_retries=max_retries,
         )
+        self._shared: Any = shared if getattr(shared, "reserve_send", None) else None
+        self._overall_interval = 1 / overall_rate
+        self._shared_warned = 0.0
         self._network_retries = network_retries
         self._chat_interval = chat_interval
         self._chat_locks: dict[str, asyncio.Lock] = {}
@@ -294,6 +306,19 @@ class FloodControl(AIORateLimiter):
                 self._chat_done.pop(key, None)
                 self._chat_locks.pop(key, None)
 
+    async def _shared_wait(self, scope: str, ident: str, interval: float) -> None:
+        """Wait for the slot reserved across replicas; the local pace alone if the store fails."""
+        try:
+            wait = await self._shared.reserve_send(scope, ident, interval)
+        except Exception as exc:
+            now = asyncio.get_running_loop().time()
+            if now - self._shared_warned > 60:
+                self._shared_warned = now
+                log.warning("telegram: shared send pace unavailable (%s)", type(exc).__name__)
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
+
     async def _with_retries(
         self,
         callback: Any,
@@ -305,6 +330,8 @@ class FloodControl(AIORateLimiter):
     ) -> Any:
         delay = self.RETRY_START
         for attempt in range(self._network_retries + 1):
+            if self._shared is not None and endpoint in self.MESSAGE_ENDPOINTS:
+                await self._shared_wait("tg-all", "", self._overall_interval)
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
@@ -346,6 +373,8 @@ class FloodControl(AIORateLimiter):
             wait = self._chat_done.get(key, 0.0) + self._chat_interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            if self._shared is not None:
+                await self._shared_wait("tg-chat", key, self._chat_interval)
             try:
                 return await self._with_retries(
                     callback, args, kwargs, endpoint, data, rate_limit_args
@@ -353,6 +382,10 @@ class FloodControl(AIORateLimiter):
             finally:
                 self._chat_done[key] = loop.time()
                 self._forget_idle_chats(loop.time())
+                if self._shared is not None:
+                    # Replicas space from the answer too, as the local pace does.
+                    with contextlib.suppress(Exception):
+                        await self._shared.sent("tg-chat", key, self._chat_interval)
 
 
 def _counting_retry_after(callback: Any) -> Any:
@@ -486,7 +519,7 @@ class TelegramChannel:
             .token(str(self.settings.token))
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .rate_limiter(FloodControl())
+            .rate_limiter(FloodControl(shared=self.core.store))
             .concurrent_updates(PerChatUpdateProcessor(256, gate=self._gate))
             .connection_pool_size(64)
             .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW))
@@ -530,11 +563,24 @@ class TelegramChannel:
             await app.initialize()
         except InvalidToken as exc:
             raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram") from exc
+        webhook: ProcessingWebhook | None = None
         try:
             await self.announce(app)
             await app.start()
             assert app.updater is not None
-            if self.settings.mode == "webhook":
+            if self.settings.mode == "webhook" and getattr(self.core.store, "reserve_send", None):
+                # Replicas (shared store): answer Telegram only once an update is handled.
+                assert self.settings.webhook_url is not None
+                webhook = ProcessingWebhook(
+                    app,
+                    webhook_url=self.settings.webhook_url,
+                    secret=str(self.settings.webhook_secret),
+                    listen=self.settings.listen,
+                    port=self.settings.port,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                await webhook.start()
+            elif self.settings.mode == "webhook":
                 assert self.settings.webhook_url is not None
                 await app.updater.start_webhook(
                     listen=self.settings.listen,
@@ -566,6 +612,8 @@ class TelegramChannel:
                 )
             log.info("telegram: stopping")
         finally:
+            if webhook is not None:
+                await webhook.stop()
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -642,7 +690,7 @@ class TelegramChannel:
                 command = (message.text or "").startswith("/")
                 if not command and self.addressed_text(message, bot.id, bot.username) is None:
                     return True
-            verdict = self.core.admit(CHANNEL, str(user.id))
+            verdict = await self.core.admit_async(CHANNEL, str(user.id))
         except Exception:  # the limit must never cost a person their answer
             log.exception("telegram: update %s: rate limit check failed", update.update_id)
             return True

@@ -48,6 +48,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+_NOW = "extract(epoch FROM clock_timestamp())::float8"
+LIMIT_TABLES = (
+    "CREATE UNLOGGED TABLE IF NOT EXISTS send_pace "
+    "(key TEXT PRIMARY KEY, next_at DOUBLE PRECISION NOT NULL)",
+    "CREATE UNLOGGED TABLE IF NOT EXISTS user_rate (key TEXT PRIMARY KEY, "
+    "tat DOUBLE PRECISION NOT NULL, warned_until DOUBLE PRECISION NOT NULL, "
+    "idle_at DOUBLE PRECISION NOT NULL, verdict TEXT NOT NULL)",
+)
+"""Limits shared by the replicas (see :meth:`PostgresStore.reserve_send`), made on first use."""
+
 
 async def migrate(conn: Any, *, target: int = SCHEMA_VERSION) -> int:
     """Bring the database to schema version ``target``.
@@ -100,6 +110,8 @@ class PostgresStore:
         self._clock = clock
         self._max = max_connections
         self._pool: Any = None
+        self._limits_ready = False
+        self._limit_calls = 0
 
     def __repr__(self) -> str:
         return f"PostgresStore({mask_url(self._url)!r})"
@@ -139,6 +151,109 @@ class PostgresStore:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+    async def dedicated_connection(self) -> Any:
+        """A connection of its own, outside the pool, for a session-level advisory lock.
+
+        It asks the server for short TCP keepalives (:data:`bot.leader.KEEPALIVE`),
+        so the server frees the lock of a leader whose host died within seconds.
+        """
+        import asyncpg
+
+        from bot.leader import KEEPALIVE
+
+        return await asyncpg.connect(self._url, timeout=10, server_settings=dict(KEEPALIVE))
+
+    # --- limits shared by the replicas -------------------------------------------
+    # Small UNLOGGED tables (losing them in a crash only resets some pacing), made on
+    # first use so that a single process never has them. Keys are HMACs of the chat
+    # or person id with the salt, never raw ids; idle rows are deleted as they age.
+
+    async def _limit_tables(self) -> None:
+        if self._limits_ready:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            for statement in LIMIT_TABLES:
+                await conn.execute(statement)
+        self._limits_ready = True
+
+    async def _maybe_prune_limits(self) -> None:
+        self._limit_calls += 1
+        if self._limit_calls % 512:
+            return
+        await self.pool.execute(f"DELETE FROM send_pace WHERE next_at < {_NOW} - 60")
+        await self.pool.execute(f"DELETE FROM user_rate WHERE idle_at < {_NOW}")
+
+    async def reserve_send(self, scope: str, ident: str, interval: float) -> float:
+        """Reserve the next send slot of ``scope:ident``, ``interval`` s after the last one.
+
+        GCRA-style and atomic (one ``INSERT ... ON CONFLICT``, on the database's
+        clock so that the replicas' clocks do not matter): each caller gets its
+        own slot, so replicas sending to one chat are spaced as one process is.
+
+        Args:
+            scope: ``chat``, ``all``...
+            ident: The chat id (stored as an HMAC), or ``""``.
+            interval: Seconds between two sends.
+
+        Returns:
+            Seconds to wait before sending (0 when the slot is now).
+        """
+        await self._limit_tables()
+        await self._maybe_prune_limits()
+        wait = await self.pool.fetchval(
+            "INSERT INTO send_pace AS p (key, next_at) "
+            f"VALUES ($1, {_NOW} + $2) ON CONFLICT (key) DO UPDATE "
+            f"SET next_at = GREATEST(p.next_at, {_NOW}) + $2 "
+            f"RETURNING next_at - $2 - {_NOW}",
+            self._key(scope, ident),
+            float(interval),
+        )
+        return max(0.0, float(wait))
+
+    async def sent(self, scope: str, ident: str, interval: float) -> None:
+        """A send of ``scope:ident`` was answered: the next one waits ``interval`` from now."""
+        await self.pool.execute(
+            f"UPDATE send_pace SET next_at = GREATEST(next_at, {_NOW} + $2) WHERE key = $1",
+            self._key(scope, ident),
+            float(interval),
+        )
+
+    async def check_rate(self, channel: str, user_id: str, limit: int, window: float) -> str:
+        """Count one message of a person against ``limit`` per ``window`` s, for all replicas.
+
+        GCRA: a theoretical arrival time (``tat``) moves ``window / limit`` per
+        accepted message, and a message is accepted while ``tat`` is at most
+        ``window`` minus one interval ahead of now (so ``limit`` at once, then one
+        per interval). The first refusal is ``warn`` (one "slow down"), later ones
+        ``drop`` until the person may send again.
+
+        Returns:
+            ``allow``, ``warn`` or ``drop``.
+        """
+        await self._limit_tables()
+        await self._maybe_prune_limits()
+        step = window / limit
+        tau = window - step
+        verdict = await self.pool.fetchval(
+            "INSERT INTO user_rate AS r (key, tat, warned_until, idle_at, verdict) "
+            f"VALUES ($1, {_NOW} + $2, 0, {_NOW} + $4, 'allow') "
+            "ON CONFLICT (key) DO UPDATE SET "
+            f"verdict = CASE WHEN GREATEST(r.tat, {_NOW}) - {_NOW} <= $3 THEN 'allow' "
+            f"WHEN {_NOW} >= r.warned_until THEN 'warn' ELSE 'drop' END, "
+            f"tat = CASE WHEN GREATEST(r.tat, {_NOW}) - {_NOW} <= $3 "
+            f"THEN GREATEST(r.tat, {_NOW}) + $2 ELSE r.tat END, "
+            f"warned_until = CASE WHEN GREATEST(r.tat, {_NOW}) - {_NOW} <= $3 THEN r.warned_until "
+            f"WHEN {_NOW} >= r.warned_until THEN r.tat - $3 ELSE r.warned_until END, "
+            f"idle_at = GREATEST(r.tat, {_NOW}) + $4 "
+            "RETURNING verdict",
+            self._key(channel, user_id),
+            step,
+            tau,
+            float(window),
+        )
+        return str(verdict)
 
     async def schema_version(self) -> int:
         """The database's schema version."""
