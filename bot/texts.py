@@ -37,7 +37,8 @@ TEXTS: dict[str, dict[str, str]] = {
         " I keep only your language and your last topic (for follow-ups such as “and on"
         " Android?”), never your messages; /forget erases it.",
         "tg.lang.set": "I will answer in English.",
-        "tg.lang.usage": "Choose my language: /lang en or /lang fr.",
+        "tg.lang.usage": "Choose my language: /lang en, /lang fr, /lang es, /lang pt, /lang de,"
+        " /lang it or /lang ja.",
         "tg.forget.done": "Done: I erased everything I stored about you (language, last topic).",
         "tg.forget.none": "I had nothing stored about you.",
         "tg.privacy": "I store only your language, your last topic and surface, under a salted"
@@ -89,7 +90,8 @@ TEXTS: dict[str, dict[str, str]] = {
         " dernier sujet (pour comprendre « et sur Android ? »), jamais vos messages ;"
         " /forget les efface.",
         "tg.lang.set": "Je vous répondrai en français.",
-        "tg.lang.usage": "Choisissez ma langue : /lang fr ou /lang en.",
+        "tg.lang.usage": "Choisissez ma langue : /lang fr, /lang en, /lang es, /lang pt,"
+        " /lang de, /lang it ou /lang ja.",
         "tg.forget.done": "C'est fait : j'ai effacé tout ce que je gardais sur vous (langue,"
         " dernier sujet).",
         "tg.forget.none": "Je n'avais rien gardé sur vous.",
