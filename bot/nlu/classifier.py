@@ -130,14 +130,14 @@ class SparseSoftmax:
             gw = self.l2 * w
             gw[col_ids] += _segment_sums(err, row_by_col, val_by_col, col_starts)
             gb = err.sum(axis=0)
-            for p, g, m, v in ((w, gw, mw, vw), (b, gb, mb, vb)):
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * g * g
-                mhat = m / (1 - beta1**step)
-                vhat = v / (1 - beta2**step)
-                p -= self.learning_rate * mhat / (np.sqrt(vhat) + eps)
+            for param, grad, mom, var in ((w, gw, mw, vw), (b, gb, mb, vb)):
+                mom *= beta1
+                mom += (1 - beta1) * grad
+                var *= beta2
+                var += (1 - beta2) * grad * grad
+                mhat = mom / (1 - beta1**step)
+                vhat = var / (1 - beta2**step)
+                param -= self.learning_rate * mhat / (np.sqrt(vhat) + eps)
         self._weights, self._bias = w, b
         return self
 
