@@ -327,3 +327,14 @@ async def test_not_understood_gets_the_short_form_again(core: Core) -> None:
     first, again = await _talk(core, "s1", "how do I stop grok training", "sorry, I don't get it")
     assert again.topic_id == first.topic_id and again.kind == "answer"
     assert again.summary == first.short and again.steps == ()
+
+
+async def test_a_new_question_is_not_taken_for_a_follow_up(core: Core) -> None:
+    """Without "and ...", a question the engine understands alone is a new one."""
+    replies = await _talk(
+        core, "n1", "delete my spotify account", "download an archive of my tweets"
+    )
+    assert replies[0].kind == "not_covered"
+    assert replies[1].topic_id == "x.download_archive"
+    follow = await _talk(core, "n2", "delete my spotify account", "and download my data?")
+    assert follow[1].kind == "not_covered"

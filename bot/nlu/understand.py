@@ -101,6 +101,12 @@ _CONFUSED = re.compile(
     r"|non\s(?:capisco|ho\scapito)|piu\ssemplice)(?![a-z])"
     r"|わからな|分からな|わかりませ|分かりませ|意味が"
 )
+# How a follow-up starts ("and ...?", "et ...", "what about ..."): without one, a
+# question the matcher already understands is a new question, not a follow-up.
+_FOLLOW_CUE = re.compile(
+    r"^ (?:and|et|y|e|und|also|too|then|so|ok|okay|what about|how about|same|puis|alors|aussi"
+    r"|ou|o|oder|auch|anche|tambien|tambem|ainda|et pour|y para|e per|e para|und bei)(?![a-z])"
+)
 _NUMBER = re.compile(r"^\s*(?:n(?:o|um(?:ber)?)?\.?\s*|#)?([1-9])\s*[.)]?\s*$", re.IGNORECASE)
 _ORDINALS: dict[str, int] = {
     "first": 1,
@@ -510,6 +516,12 @@ class Engine:
             and short
             and need is not None
             and not need.startswith("bot_")
+            and (
+                _FOLLOW_CUE.match(folded)
+                or len(cleaned.split()) <= 3
+                or match.topic_id is None
+                or match.ambiguous
+            )
         ):
             # "and deleting my history?" / "training" after "grok?": same platform.
             named, follow_up = [ctx.platform], True
@@ -667,4 +679,14 @@ class Engine:
         if topic is not None and match.ambiguous:
             candidates = [t for t, s in match.ranked[:MAX_CHOICES] if s >= self.matcher.threshold]
             return result("clarify", choices=tuple(candidates))
+        if topic is not None and need is not None and not self.topics_with_need(need):
+            # No topic has the need the words suggest, no platform is named: the
+            # matcher's topic, close to the examples, is the best there is.
+            return result(
+                "answer",
+                topic,
+                platform=self.products_of[topic][0],
+                need=self.need_of.get(topic),
+                confidence=match.confidence,
+            )
         return result("fallback", need=need)
