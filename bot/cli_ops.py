@@ -8,7 +8,9 @@
 Every command reads the environment plus an optional ``.env`` file (see
 :mod:`bot.settings`). ``kb reload`` first validates the knowledge folder here,
 then asks the running process through its health server
-(``POST http://127.0.0.1:PORT/admin/reload``); when the health server is off,
+(``POST http://127.0.0.1:PORT/admin/reload`` with the admin token from
+``PRIVACYBOT_ADMIN_TOKEN`` or the bot's token file beside its database, waiting
+out a 429 when reloads come too fast); when the health server is off,
 send SIGHUP instead (``systemctl reload privacybot``,
 ``docker compose kill -s HUP bot``).
 """
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -105,6 +108,20 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _post_reload(request: urllib.request.Request, attempts: int = 4) -> dict:
+    """POST a reload, waiting out the bot's 429 (one reload every few seconds)."""
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=RELOAD_TIMEOUT) as response:
+                return dict(json.loads(response.read() or b"{}"))
+        except urllib.error.HTTPError as exc:
+            if exc.code != 429 or attempt == attempts - 1:
+                raise
+            delay = exc.headers.get("Retry-After", "2")
+            time.sleep(min(float(delay) if delay.isdigit() else 2.0, 10.0))
+    raise AssertionError("unreachable")
+
+
 def _cmd_kb_reload(args: argparse.Namespace) -> int:
     _, settings = _environment()
     directory = _kb_dir(args, settings)
@@ -121,15 +138,37 @@ def _cmd_kb_reload(args: argparse.Namespace) -> int:
     if ":" in host:
         host = f"[{host}]"
     url = f"http://{host}:{settings.health_port}/admin/reload"
-    request = urllib.request.Request(url, data=b"", method="POST")
+    from bot.health import admin_token, admin_token_path
+
+    token = admin_token(settings)
+    if token is None:  # the bot writes it at start: none yet means no bot ran here
+        print(
+            f"privacybot: no admin token in {admin_token_path(settings)} and "
+            "PRIVACYBOT_ADMIN_TOKEN is unset: is the bot running with this PRIVACYBOT_DB? "
+            "Otherwise send it SIGHUP.",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    request = urllib.request.Request(
+        url,
+        data=b"{}",
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     try:
-        with urllib.request.urlopen(request, timeout=RELOAD_TIMEOUT) as response:
-            body = json.loads(response.read() or b"{}")
+        body = _post_reload(request)
     except urllib.error.HTTPError as exc:
         try:
             body = json.loads(exc.read() or b"{}")
         except ValueError:
             body = {}
+        if exc.code == 403:
+            print(
+                f"privacybot: the running bot refused the request ({body or exc.reason}); "
+                "is PRIVACYBOT_ADMIN_TOKEN the same here as for the bot?",
+                file=sys.stderr,
+            )
+            return EXIT_UNREACHABLE
         if exc.code == 422:
             print(f"the running bot refused the new version; it keeps {body.get('version')}:")
             for problem in body.get("problems", []):

@@ -9,6 +9,7 @@ adapter renders within its own limits.
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Awaitable
@@ -33,6 +34,15 @@ T = TypeVar("T")
 HELP_TOPIC = "bot.help"
 PRIMARY_PLATFORM = "x"
 MAX_RELATED = 3
+
+
+class Forgotten(enum.Enum):
+    """What :meth:`Core.forget` did: the adapter tells the person which one."""
+
+    ERASED = "erased"
+    NOTHING = "nothing"
+    FAILED = "failed"
+    """The store failed: nothing was erased, the person should try again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +97,15 @@ class Core:
         """The understanding engine (matcher, platform registry, needs)."""
         return self._engine
 
-    def reload(self, kb: KnowledgeBase) -> None:
+    def reload(self, kb: KnowledgeBase, matcher: Matcher | None = None) -> None:
         """Swap in a new, already validated knowledge base.
 
         The matcher is built before anything is replaced, so a question being
-        answered meanwhile sees either the old pair or the new one.
+        answered meanwhile sees either the old pair or the new one. Pass one
+        built elsewhere (the runner builds it off the event loop) to make this
+        call instant.
         """
-        engine = Engine(kb)
+        engine = Engine(kb, matcher=matcher)
         self._kb, self._engine = kb, engine
 
     def admit(self, channel: str, user_id: str | None) -> Verdict:
@@ -194,6 +206,7 @@ class Core:
                     reply,
                     previous=state,
                     understood=understood,
+                    optional=True,
                 ),
             )
         await self._best_effort("increment", self.store.increment(f"answers.{reply.kind}"))
@@ -459,6 +472,7 @@ class Core:
         *,
         previous: UserState | None = None,
         understood: Understanding | None = None,
+        optional: bool = False,
     ) -> None:
         """Keep what a follow-up needs after a reply: language, topic, platform, need, choices.
 
@@ -466,6 +480,8 @@ class Core:
         platform and need, so "and on Android?" still refers to the last real
         answer; a clarifying question or an honest "not covered" keeps the
         choices it offered, so that "2" or "the first one" picks among them.
+        ``optional``: a short lock wait, skipped while the store fails (the reply
+        must not wait).
         """
         kept = previous or UserState()
         topic = reply.topic_id or kept.last_topic
@@ -496,6 +512,7 @@ class Core:
                 choices=choices,
                 language_chosen=chosen,
             ),
+            optional=optional,
         )
 
     async def remember_shown(self, channel: str, user_id: str, reply: Reply) -> None:
@@ -534,9 +551,23 @@ class Core:
         await self.remember(channel, user_id, reply, previous=previous, understood=understood)
         return True
 
-    async def forget(self, channel: str, user_id: str) -> bool:
-        """Erase what is stored about a person; True if there was something."""
-        return await self.store.forget_user(channel, user_id)
+    async def forget(self, channel: str, user_id: str) -> Forgotten:
+        """Erase what is stored about a person.
+
+        Returns:
+            ``ERASED`` or ``NOTHING``; ``FAILED`` when the store failed (logged,
+            never raised), so the person can be told to try again.
+        """
+        try:
+            erased = await self.store.forget_user(channel, user_id)
+        except Exception as exc:
+            metrics.record_error("store", "forget_user")
+            log.error(
+                "store forget_user failed; the person is told to try again",
+                extra={"operation": "forget_user", "error": f"{type(exc).__name__}: {exc}"[:300]},
+            )
+            return Forgotten.FAILED
+        return Forgotten.ERASED if erased else Forgotten.NOTHING
 
     async def set_language(self, channel: str, user_id: str, language: str) -> None:
         """Remember a person's chosen reply language (``/lang fr``); it stays until changed."""

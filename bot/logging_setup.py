@@ -9,7 +9,11 @@
   environment (tokens, app passwords, the database URL, the salt) and anything
   shaped like a Telegram bot token with ``***``, whoever logged it: httpx puts
   the token in every Bot API URL, and exceptions repeat URLs.
-* httpx/httpcore are held at WARNING and aiohttp's access log is off.
+* The libraries' own loggers (python-telegram-bot, httpx, httpcore, atproto,
+  aiohttp) are held at WARNING even when ``PRIVACYBOT_LOG_LEVEL=DEBUG``: at
+  DEBUG, python-telegram-bot prints whole updates (message text, user ids, first
+  names). ``PRIVACYBOT_LIBRARY_DEBUG=1`` lets them follow the level when that is
+  really wanted.
 """
 
 from __future__ import annotations
@@ -28,10 +32,18 @@ REDACTED = "***"
 # A Telegram bot token: "<bot id>:<35 url-safe characters>".
 _TELEGRAM_TOKEN = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+_QUERY_PASSWORD = re.compile(
+    r"([?&;](?:[A-Za-z_]*pass(?:word)?|[A-Za-z_]*secret|[A-Za-z_]*token)=)[^&;#\s]+", re.I
+)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 QUIET_LOGGERS = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    "telegram": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "atproto": logging.WARNING,
+    "atproto_client": logging.WARNING,
+    "aiohttp": logging.WARNING,
     "aiohttp.access": logging.WARNING,
     "asyncio": logging.WARNING,
 }
@@ -54,6 +66,7 @@ class RedactingFilter(logging.Filter):
             if secret in text:
                 text = text.replace(secret, REDACTED)
         text = _TELEGRAM_TOKEN.sub(REDACTED, text)
+        text = _QUERY_PASSWORD.sub(rf"\1{REDACTED}", text)
         return _URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -143,6 +156,7 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     for name, level in QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(level)
+        # NOTSET: the library follows the root level (PRIVACYBOT_LIBRARY_DEBUG=1).
+        logging.getLogger(name).setLevel(logging.NOTSET if settings.library_debug else level)
     logging.captureWarnings(True)
     return handler

@@ -20,6 +20,7 @@ it is a few lines, and it spares a dependency.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
@@ -197,8 +198,10 @@ class Metrics:
     ) -> None:
         """Switch a running channel between ``running`` and ``reconnecting``.
 
-        Only those two states change: what the runner recorded (``starting``,
-        ``restarting``, ``failed``, ``stopped``) wins over what the adapter sees.
+        A ``starting`` channel becomes ``running`` at its first successful call
+        (a failed one leaves it ``starting`` and records the error). Otherwise
+        what the runner recorded (``restarting``, ``failed``, ``stopped``) wins
+        over what the adapter sees.
 
         Args:
             channel: The channel.
@@ -208,10 +211,12 @@ class Metrics:
         state = "running" if reachable else "reconnecting"
         with self._lock:
             status = self.channels.get(channel)
-            if status is None or status.state not in ("running", "reconnecting"):
+            if status is None or status.state not in ("starting", "running", "reconnecting"):
                 return
             if error is not None:
                 status.last_error = error
+            if status.state == "starting" and not reachable:
+                return
             if status.state != state:
                 status.state = state
                 status.since = dt.datetime.now(dt.UTC)
@@ -348,32 +353,51 @@ class Metrics:
 METRICS = Metrics()
 """The process-wide metrics."""
 
+_CURRENT: contextvars.ContextVar[Metrics] = contextvars.ContextVar("metrics", default=METRICS)
+
+
+def current() -> Metrics:
+    """The metrics the module functions below write to: :data:`METRICS`, or the one
+    :func:`bot.runner.run_channels` was given (through :func:`use`), so that what an
+    adapter reports lands where the runner's ``/healthz`` reads."""
+    return _CURRENT.get()
+
+
+def use(metrics: Metrics) -> contextvars.Token[Metrics]:
+    """Route the module functions to ``metrics`` in this task and those it creates."""
+    return _CURRENT.set(metrics)
+
+
+def reset(token: contextvars.Token[Metrics]) -> None:
+    """Undo :func:`use`."""
+    _CURRENT.reset(token)
+
 
 def record_message(channel: str) -> None:
     """Count a message handled without a core answer (see :meth:`Metrics.record_message`)."""
-    METRICS.record_message(channel)
+    current().record_message(channel)
 
 
 def record_answer(channel: str, answer: Any, *, latency_ms: float | None = None) -> None:
     """Count and log one answered message (see :meth:`Metrics.record_answer`)."""
-    METRICS.record_answer(channel, answer, latency_ms=latency_ms)
+    current().record_answer(channel, answer, latency_ms=latency_ms)
 
 
 def record_rate_limited(channel: str, retry_after: float | None = None) -> None:
     """Count a 429 / flood-wait (see :meth:`Metrics.record_rate_limited`)."""
-    METRICS.record_rate_limited(channel, retry_after)
+    current().record_rate_limited(channel, retry_after)
 
 
 def record_error(channel: str, kind: str = "update") -> None:
     """Count a failure handling one update (see :meth:`Metrics.record_error`)."""
-    METRICS.record_error(channel, kind)
+    current().record_error(channel, kind)
 
 
 def set_channel_state(channel: str, state: str, *, error: str | None = None) -> None:
     """Record a channel's state (see :meth:`Metrics.set_channel_state`)."""
-    METRICS.set_channel_state(channel, state, error=error)
+    current().set_channel_state(channel, state, error=error)
 
 
 def set_channel_reachable(channel: str, reachable: bool, *, error: str | None = None) -> None:
     """Report whether a channel's server answers (see :meth:`Metrics.set_channel_reachable`)."""
-    METRICS.set_channel_reachable(channel, reachable, error=error)
+    current().set_channel_reachable(channel, reachable, error=error)

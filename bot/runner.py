@@ -32,24 +32,29 @@ import logging
 import os
 import random
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
+from bot import metrics as metrics_module
 from bot.channel import Channel
 from bot.core import Core
 from bot.errors import ConfigError
-from bot.health import HealthServer, ReloadResult
+from bot.health import HealthServer, ReloadResult, admin_token
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.leader import lead_when_shared
 from bot.logging_setup import RedactingFilter
 from bot.metrics import METRICS, Metrics
+from bot.nlu.matcher import Matcher
 from bot.ratelimit import user_limiter
 from bot.settings import Settings, secret_values
 from bot.store import open_store
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHANNEL_MODULES: dict[str, str] = {
     "telegram": "bot.adapters.telegram",
@@ -129,8 +134,11 @@ async def supervise(
     """
     name = channel.name
     delay = BACKOFF_START
+    # A channel that reports its server's answers stays "starting" until the first
+    # one (an unreachable Telegram was shown "ok" for 25 s); others run at once.
+    reports = bool(getattr(channel, "reports_reachability", False))
     while not stop.is_set():
-        metrics.set_channel_state(name, "running")
+        metrics.set_channel_state(name, "starting" if reports else "running")
         started = time.monotonic()
         try:
             await channel.run(stop)
@@ -170,8 +178,46 @@ async def supervise(
     metrics.set_channel_state(name, "stopped")
 
 
+def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
+    """Run ``fn`` on a new daemon thread; a future on the running loop gets its result.
+
+    Not ``asyncio.to_thread``: the default executor's threads are joined when
+    the loop and the interpreter end, so a long reload would keep a stopping
+    bot alive (SIGTERM was ignored for 40 s). A daemon thread is simply dropped.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=work, name="kb-reload", daemon=True).start()
+    return future
+
+
 class KnowledgeReloader:
     """Reloads the knowledge base into a running core, refusing invalid versions.
+
+    The files are read and validated and the matcher is built on a separate
+    thread, so every channel keeps answering meanwhile; only the swap happens
+    on the event loop. One reload runs at a time: a request that arrives during
+    one waits for it and then reloads once, shared with any others that came in
+    the meantime (36 SIGHUPs make two reloads, not 36).
 
     Args:
         core: The core to update.
@@ -184,6 +230,7 @@ class KnowledgeReloader:
         self.directory = directory
         self.metrics = metrics
         self._lock = asyncio.Lock()
+        self._next: asyncio.Future[ReloadResult] | None = None
 
     async def __call__(self) -> ReloadResult:
         """Load, validate and swap in the knowledge base.
@@ -191,11 +238,21 @@ class KnowledgeReloader:
         Returns:
             Whether the new version is in use, and why not.
         """
+        if self._next is None:
+            self._next = asyncio.ensure_future(self._reload())
+        return await asyncio.shield(self._next)
+
+    def _build(self) -> tuple[KnowledgeBase, Matcher]:
+        kb = load_knowledge(self.directory)
+        return kb, Matcher(kb)
+
+    async def _reload(self) -> ReloadResult:
         async with self._lock:
+            self._next = None  # requests from now on need a reload after this one
             previous = self.core.kb.version
             try:
-                kb = await asyncio.to_thread(load_knowledge, self.directory)
-                self.core.reload(kb)
+                kb, matcher = await _in_daemon_thread(self._build)
+                self.core.reload(kb, matcher)
             except KnowledgeError as exc:
                 problems = [str(p) for p in exc.problems]
             except Exception as exc:  # e.g. unreadable folder: keep serving
@@ -282,6 +339,7 @@ async def run_channels(
     health: HealthServer | None = None
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
+    routed = metrics_module.use(metrics)  # adapters' reports go where /healthz reads
     try:
         limiter = user_limiter(settings.user_rate, store)  # shared by replicas on PostgreSQL
         core = Core(kb, store, log_unanswered=settings.log_unanswered, limiter=limiter)
@@ -301,7 +359,12 @@ async def run_channels(
         )
         if settings.health_port is not None:
             health = HealthServer(
-                settings.health_host, settings.health_port, metrics=metrics, reload=reloader
+                settings.health_host,
+                settings.health_port,
+                metrics=metrics,
+                reload=reloader,
+                store_health=getattr(store, "health", None),
+                token=admin_token(settings, create=True),
             )
             try:
                 await health.start()
@@ -348,7 +411,8 @@ async def run_channels(
         purger = asyncio.create_task(_retention(store, settings, stop))
         stopping = asyncio.create_task(stop.wait())
         everything = asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.wait({everything, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        first: set[asyncio.Future[Any]] = {everything, stopping}
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if not stop.is_set():  # every channel ended on its own (configuration)
             stop.set()
             await asyncio.gather(purger, stopping, return_exceptions=True)
@@ -368,8 +432,8 @@ async def run_channels(
             )
             await asyncio.wait(late, timeout=1.0)
         purger.cancel()
-        for task in pending_reloads:
-            task.cancel()
+        for reloading in pending_reloads:
+            reloading.cancel()
         await asyncio.gather(everything, purger, *pending_reloads, return_exceptions=True)
         log.info("privacybot stopped")
         return 0
@@ -379,3 +443,4 @@ async def run_channels(
         if health is not None:
             await health.stop()
         await store.close()
+        metrics_module.reset(routed)

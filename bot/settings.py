@@ -36,6 +36,7 @@ DEFAULT_USER_RETENTION_DAYS = 90
 UNANSWERED_RETENTION_DAYS = 30
 """Fixed, not configurable: the bot's privacy answer promises 30 days."""
 MIN_SALT_LENGTH = 16
+MIN_ADMIN_TOKEN_LENGTH = 16
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("auto", "json", "text")
 
@@ -88,9 +89,16 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
+_QUERY_SECRET = re.compile(
+    r"([?&;](?:[A-Za-z_]*pass(?:word)?|[A-Za-z_]*secret|[A-Za-z_]*token)=)[^&;#]*", re.I
+)
+"""A secret in a URL's query string (libpq's ``?password=``, ``sslpassword=``...)."""
+
+
 def mask_url(url: str) -> str:
-    """Hide the password of a ``scheme://user:password@host/db`` URL."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", rf"\1{_MASK}@", url)
+    """Hide the passwords of a URL: ``user:password@`` and ``?password=`` in the query."""
+    url = re.sub(r"(://[^:/@]*:)[^@]*@", rf"\1{_MASK}@", url)
+    return _QUERY_SECRET.sub(rf"\1{_MASK}", url)
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
@@ -188,6 +196,18 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}: expected 1 or 0, got {raw!r}")
 
 
+def _admin_token(env: Mapping[str, str]) -> Secret | None:
+    raw = env.get("PRIVACYBOT_ADMIN_TOKEN", "").strip()
+    if not raw:
+        return None
+    if len(raw) < MIN_ADMIN_TOKEN_LENGTH:
+        raise ConfigError(
+            f"PRIVACYBOT_ADMIN_TOKEN: use at least {MIN_ADMIN_TOKEN_LENGTH} random characters "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return Secret(raw)
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip() or default
     value = raw.upper() if allowed == LOG_LEVELS else raw.lower()
@@ -220,6 +240,13 @@ class Settings:
             (JSON unless writing to a terminal).
         user_rate: ``PRIVACYBOT_USER_RATE``: messages one person may send per
             window (``10/60`` by default); None (``off``) for no limit.
+        library_debug: ``PRIVACYBOT_LIBRARY_DEBUG=1`` lets the libraries'
+            loggers (python-telegram-bot, httpx, atproto) follow
+            ``PRIVACYBOT_LOG_LEVEL``; otherwise they stay at WARNING, since at
+            DEBUG they print message text, user ids and names.
+        admin_token: ``PRIVACYBOT_ADMIN_TOKEN``, required by ``POST
+            /admin/reload``; when None one is generated into a file beside the
+            database (see :mod:`bot.admin_token`).
     """
 
     db_path: Path
@@ -234,6 +261,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"
     user_rate: Rate | None = DEFAULT_USER_RATE
+    library_debug: bool = False
+    admin_token: Secret | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -297,6 +326,8 @@ class Settings:
             log_level=_choice(env, "PRIVACYBOT_LOG_LEVEL", "INFO", LOG_LEVELS),
             log_format=_choice(env, "PRIVACYBOT_LOG_FORMAT", "auto", LOG_FORMATS),
             user_rate=Rate.parse(env.get("PRIVACYBOT_USER_RATE", "").strip() or DEFAULT_RATE),
+            library_debug=_bool(env, "PRIVACYBOT_LIBRARY_DEBUG"),
+            admin_token=_admin_token(env),
         )
 
     @property
@@ -331,6 +362,11 @@ class Settings:
             (
                 "PRIVACYBOT_USER_RATE",
                 f"{self.user_rate.limit}/{self.user_rate.window:g}" if self.user_rate else "off",
+            ),
+            ("PRIVACYBOT_LIBRARY_DEBUG", "1" if self.library_debug else "0"),
+            (
+                "PRIVACYBOT_ADMIN_TOKEN",
+                _MASK if self.admin_token else "(unset: a token file beside the database)",
             ),
         ]
         return rows

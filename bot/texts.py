@@ -41,6 +41,8 @@ TEXTS: dict[str, dict[str, str]] = {
         " /lang it or /lang ja.",
         "tg.forget.done": "Done: I erased everything I stored about you (language, last topic).",
         "tg.forget.none": "I had nothing stored about you.",
+        "tg.forget.failed": "I could not erase what I store about you just now (my storage is"
+        " failing). Nothing was erased: please send /forget again in a few minutes.",
         "tg.privacy": "I store only your language, your last topic and surface, under a salted"
         " hash of your Telegram id, never your messages; they expire after some days of"
         " silence. /forget erases them at once.",
@@ -95,6 +97,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "tg.forget.done": "C'est fait : j'ai effacé tout ce que je gardais sur vous (langue,"
         " dernier sujet).",
         "tg.forget.none": "Je n'avais rien gardé sur vous.",
+        "tg.forget.failed": "Je n'ai pas pu effacer ce que je garde sur vous pour l'instant (mon"
+        " stockage a un problème). Rien n'a été effacé : renvoyez /forget dans quelques minutes.",
         "tg.privacy": "Je ne garde que votre langue, votre dernier sujet et votre support,"
         " sous une empreinte salée de votre identifiant Telegram, jamais vos messages ; ils"
         " expirent après quelques jours sans contact. /forget les efface tout de suite.",

@@ -264,6 +264,7 @@ class FakeXrpc:
         self.faults: dict[str, list[tuple[Any, ...]]] = {}
         self.headers: dict[str, str] = {}
         self.appview_behind = False
+        self.blocked: set[str] = set()  # posts the bot sees as blockedPost (their author blocks it)
         self.url = ""
         self._runner: Any = None
         self._seq = 0
@@ -276,14 +277,22 @@ class FakeXrpc:
         author: str = "alice",
         langs: list[str] | None = None,
         label_bot: bool = False,
+        in_thread: str | None = None,
+        reason: str = "mention",
+        mention_bot: bool = True,
     ) -> str:
-        """A user's post mentioning the bot (with its mention facet) and its notification."""
+        """A user's post mentioning the bot (with its mention facet) and its notification.
+
+        ``in_thread``: the post is a reply to that post (root and parent); with
+        ``reason="quote"`` it quotes the bot's profile post, mentioning the bot
+        or not (``mention_bot``).
+        """
         self._seq += 1
         did = f"did:plc:{author:a<24}"[:32]
         uri = f"at://{did}/app.bsky.feed.post/3k{self._seq:011d}"
         mention = f"@{self.handle}"
-        full = f"{mention} {text}"
-        record = {
+        full = f"{mention} {text}" if mention_bot else text
+        record: dict[str, Any] = {
             "$type": "app.bsky.feed.post",
             "text": full,
             "createdAt": _iso(time.time()),
@@ -293,8 +302,16 @@ class FakeXrpc:
                     "index": {"byteStart": 0, "byteEnd": len(mention.encode())},
                     "features": [{"$type": "app.bsky.richtext.facet#mention", "did": self.did}],
                 }
-            ],
+            ]
+            if mention_bot
+            else [],
         }
+        if in_thread is not None:
+            ref = {"uri": in_thread, "cid": CID}
+            record["reply"] = {"root": ref, "parent": ref}
+        if reason == "quote":
+            quoted = {"uri": f"at://{self.did}/app.bsky.feed.post/3kbotpost0001", "cid": CID}
+            record["embed"] = {"$type": "app.bsky.embed.record", "record": quoted}
         labels = [_label(did, "bot")] if label_bot else []
         author_view = {"did": did, "handle": f"{author}.test", "labels": labels}
         self.posts[uri] = {"uri": uri, "cid": CID, "author": author_view, "record": record}
@@ -304,13 +321,23 @@ class FakeXrpc:
                 "uri": uri,
                 "cid": CID,
                 "author": author_view,
-                "reason": "mention",
+                "reason": reason,
                 "record": record,
                 "isRead": False,
                 "indexedAt": _iso(time.time()),
                 "labels": [],
             },
         )
+        return uri
+
+    def add_post(self, text: str, *, author: str = "carol") -> str:
+        """A post that does not concern the bot (a thread root), without a notification."""
+        self._seq += 1
+        did = f"did:plc:{author:a<24}"[:32]
+        uri = f"at://{did}/app.bsky.feed.post/3k{self._seq:011d}"
+        record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": _iso(time.time())}
+        author_view = {"did": did, "handle": f"{author}.test", "labels": []}
+        self.posts[uri] = {"uri": uri, "cid": CID, "author": author_view, "record": record}
         return uri
 
     def replies_to(self, uri: str) -> list[dict[str, Any]]:
@@ -435,6 +462,17 @@ class FakeXrpc:
         from aiohttp import web
 
         uri = request.query["uri"]
+        if uri in self.blocked:
+            did = uri.removeprefix("at://").split("/", 1)[0]
+            author = {"did": did, "viewer": {"blockedBy": True, "muted": False}}
+            return {
+                "thread": {
+                    "$type": "app.bsky.feed.defs#blockedPost",
+                    "uri": uri,
+                    "blocked": True,
+                    "author": author,
+                }
+            }
         post = self.posts.get(uri)
         if post is None:
             raise web.HTTPBadRequest(

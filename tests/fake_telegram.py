@@ -41,6 +41,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp import web
@@ -364,6 +365,9 @@ class FakeTelegram:
         self.short_descriptions: dict[str, str] = {}
         self.webhook: dict[str, Any] = {}
         self.webhook_responses: list[int] = []
+        # Telegram posts only to https:// URLs; tests play the TLS proxy in front
+        # of the bot by naming where a delivery really goes (``http://host:port``).
+        self.webhook_proxy: str | None = None
         self.blocked: set[int] = set()
         self.flood_429s = 0  # answers from the enforced limits, not the injected ones
         self.flood_429s_by_limit: dict[str, int] = defaultdict(int)  # per_chat / overall
@@ -528,12 +532,20 @@ class FakeTelegram:
                 self._changed.notify_all()
         return update
 
+    def _webhook_target(self) -> str:
+        """Where a webhook delivery goes: the set URL, or through :attr:`webhook_proxy`."""
+        url = str(self.webhook["url"])
+        if self.webhook_proxy is None:
+            return url
+        parts = urlsplit(url)
+        return self.webhook_proxy.rstrip("/") + urlunsplit(("", "", parts.path, parts.query, ""))
+
     async def post_webhook(self, update: dict, *, secret: str | None) -> int:
         """POST an update to the bot's webhook with the given secret header; the status."""
         assert self._session or self._new_session()
         headers = {SECRET_HEADER: secret} if secret is not None else {}
         async with self._session.post(  # type: ignore[union-attr]
-            self.webhook["url"], json=update, headers=headers
+            self._webhook_target(), json=update, headers=headers
         ) as response:
             return response.status
 
@@ -779,6 +791,10 @@ class FakeTelegram:
         if not url:
             self.webhook = {}
             return True
+        if not url.startswith("https://"):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         self.webhook = {
             "url": url,
             "secret_token": secret,
@@ -1031,7 +1047,8 @@ class FakeTelegram:
             headers = {SECRET_HEADER: secret} if secret else {}
             for attempt in range(3):
                 try:
-                    async with session.post(self.webhook["url"], json=update, headers=headers) as r:
+                    target = self._webhook_target()
+                    async with session.post(target, json=update, headers=headers) as r:
                         self.webhook_responses.append(r.status)
                         if r.status < 500:
                             break

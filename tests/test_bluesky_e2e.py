@@ -287,3 +287,38 @@ def test_restart_mid_batch_loses_nothing_and_duplicates_nothing(stack: Any, tmp_
         assert "already has our reply" in log
     finally:
         proc.stop()
+
+
+def test_no_reply_in_a_thread_whose_root_author_blocks_the_bot(world: dict[str, Any]) -> None:
+    """Issue 12: the bot replied under a root whose author blocks it (a blockedPost to it)."""
+    import datetime as dt
+
+    stack = world["stack"]
+    carol = stack.create_account(f"carol{secrets.token_hex(3)}.test", PW)
+    carol.client.com.atproto.repo.create_record(
+        data={
+            "repo": carol.client.me.did,
+            "collection": "app.bsky.graph.block",
+            "record": {
+                "$type": "app.bsky.graph.block",
+                "subject": world["bot"].did,
+                "createdAt": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+            },
+        }
+    )
+    top = carol.client.send_post("My thread. I blocked that bot.")
+    top_view = stack.wait_for_post_indexed(carol.client, top.uri)
+    inside = stack.post_mention(
+        world["alice"].client,
+        world["bot"],
+        " how do I stop Grok training?",
+        langs=["en"],
+        reply_to=stack.reply_refs(top_view),
+    )
+    control = stack.post_mention(
+        world["alice"].client, world["bot"], " how do I stop Grok training?", langs=["en"]
+    )
+    stack.process_all()
+    _reply(world, control.uri)  # answered after the one in carol's thread (oldest first)
+    stack.process_all()
+    assert replies_by(world["alice"].client, inside.uri, world["bot"].did) == []

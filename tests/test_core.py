@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core import Core
+from bot.core import Core, Forgotten
 from bot.kb.loader import load_knowledge
 from bot.messages import IncomingMessage
 from bot.render.plain import render_plain
@@ -126,7 +126,7 @@ async def test_help_lists_topics(core: Core) -> None:
 async def test_forget_erases_user_state(core: Core) -> None:
     await core.handle(IncomingMessage(text="stop grok training", user_id="u2"))
     assert await core.store.get_user("cli", "u2") is not None
-    assert await core.forget("cli", "u2") is True
+    assert await core.forget("cli", "u2") is Forgotten.ERASED
     assert await core.store.get_user("cli", "u2") is None
 
 

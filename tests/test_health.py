@@ -200,17 +200,20 @@ async def test_reload_endpoint_answers_200_or_422() -> None:
     async def reload() -> ReloadResult:
         return results.pop(0)
 
-    server = HealthServer("127.0.0.1", 0, metrics=Metrics(), reload=reload)
+    server = HealthServer(
+        "127.0.0.1", 0, metrics=Metrics(), reload=reload, token="t0ken", reload_interval=0
+    )
     port = await server.start()
+    auth = {"Authorization": "Bearer t0ken"}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             url = f"http://127.0.0.1:{port}/admin/reload"
-            async with http.post(url) as resp:
+            async with http.post(url, json={}, headers=auth) as resp:
                 assert (resp.status, await resp.json()) == (
                     200,
                     {"ok": True, "version": "new", "problems": []},
                 )
-            async with http.post(url) as resp:
+            async with http.post(url, json={}, headers=auth) as resp:
                 assert resp.status == 422
                 assert (await resp.json())["problems"] == ["x.yaml: t: f: bad"]
             async with http.get(url) as resp:

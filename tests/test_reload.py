@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import types
 from pathlib import Path
@@ -21,7 +22,7 @@ from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.metrics import Metrics
 from bot.runner import KnowledgeReloader, run_channels
-from bot.settings import Settings
+from bot.settings import Secret, Settings
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(30)
@@ -55,6 +56,12 @@ def idle_module(monkeypatch: pytest.MonkeyPatch) -> dict[str, IdleChannel]:
 
 
 ENV = {"PRIVACYBOT_CHANNEL_MODULES": "idle=idle_channel_for_tests"}
+ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def title(core: Core) -> str:
@@ -145,7 +152,8 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", str(port))
     monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(kb_dir))
-    settings = Settings(db_path=Path(":memory:"), health_port=port)
+    monkeypatch.setenv("PRIVACYBOT_ADMIN_TOKEN", ADMIN_TOKEN)
+    settings = Settings(db_path=Path(":memory:"), health_port=port, admin_token=Secret(ADMIN_TOKEN))
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_channels(
@@ -155,6 +163,7 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     )  # fmt: skip
     try:
         await wait_for(lambda: "idle" in idle_module)
+        await wait_for(lambda: listening(port))  # the health server starts after the channels
         core = idle_module["idle"].core
 
         write_kb(kb_dir, title="Reloaded by command")

@@ -159,6 +159,7 @@ class ReplicaSet:
     async def start(self) -> ReplicaSet:
         ports = [free_port() for _ in range(self.count)]
         self.proxy = await RoundRobin(ports).start()
+        self.tg.webhook_proxy = f"http://127.0.0.1:{self.proxy.port}"  # Caddy's TLS in front
         for index, port in enumerate(ports):
             replica = Replica(index, port, free_port(), self.tmp / f"replica{index}.log")
             self.replicas.append(replica)
@@ -171,7 +172,7 @@ class ReplicaSet:
             self.tg,
             self.tmp / f"replica{replica.index}.sqlite3",
             TELEGRAM_MODE="webhook",
-            TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{self.proxy.port}/tg",
+            TELEGRAM_WEBHOOK_URL="https://bot.example.invalid/tg",  # Telegram posts https only
             TELEGRAM_WEBHOOK_SECRET=SECRET,
             TELEGRAM_LISTEN="127.0.0.1",
             TELEGRAM_PORT=str(replica.tg_port),

@@ -215,6 +215,7 @@ async def test_a_lock_taken_while_serving_costs_the_state_not_the_answer(
     assert reply.kind == "answer" and reply.topic_id == "x.grok_training"
     assert "store save_user failed" in caplog.text
     assert "database is locked" in store_errors(caplog)
+    store.guard.cooldown = 0  # no pause before the next try (tests/test_store_health.py)
     await core.handle(IncomingMessage(QUESTION, "telegram", "7", "en"))  # lock gone: stored
     assert (await store.get_user("telegram", "7")) is not None
     await store.close()
@@ -231,7 +232,8 @@ async def test_a_full_database_costs_the_state_not_the_answer(
     store = SQLiteStore(db, SALT)
     await store.open()
     pages = await store._run(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
-    await store._run(lambda c: c.execute(f"PRAGMA max_page_count = {pages}"))  # SQLite's cap
+    await store._each_writer(lambda c: c.execute(f"PRAGMA max_page_count = {pages}"))  # the cap
+    store.guard.cooldown = 0  # try every write (a failing store skips them for a while)
     core = Core(KB, store)
     failures = 0
     with caplog.at_level(logging.WARNING, logger="bot.core"):
@@ -286,5 +288,7 @@ async def test_a_full_disk_while_serving_telegram_still_sends_the_reply(tmp_path
         await fake.send_text(other, QUESTION)
         await fake.wait_messages(other["id"], len(want), 20)
     conn = sqlite3.connect(tmp_path / "bot.sqlite3")
-    assert conn.execute("SELECT COUNT(*) FROM users").fetchone() == (1,)  # Bob, not Ann
+    # Ann's state was lost; Bob's came within the cool-down after the failure,
+    # when optional writes are skipped (tests/test_store_health.py shows the recovery).
+    assert conn.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
     conn.close()

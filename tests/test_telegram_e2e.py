@@ -315,30 +315,37 @@ async def test_webhook_mode_refuses_requests_without_the_secret(tmp_path: Path) 
     port = free_port()
     env = {
         "TELEGRAM_MODE": "webhook",
-        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/hook",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.invalid/telegram/hook",
         "TELEGRAM_WEBHOOK_SECRET": "s3cret-Value_42",
         "TELEGRAM_LISTEN": "127.0.0.1",
         "TELEGRAM_PORT": str(port),
     }
-    async with FakeTelegram(TOKEN) as fake, running_bot(fake, tmp_path / "bot.sqlite3", **env):
-        assert fake.webhook["secret_token"] == "s3cret-Value_42"
-        user = new_user("en")
-        await fake.send_text(user, "/start")  # delivered with the secret header
-        (hello,) = await fake.wait_messages(user["id"], 1)
-        assert hello.text.startswith("Hello")
+    async with FakeTelegram(TOKEN) as fake:
+        fake.webhook_proxy = f"http://127.0.0.1:{port}"  # the TLS proxy in front of the bot
+        async with running_bot(fake, tmp_path / "bot.sqlite3", **env):
+            await _webhook_refuses_forged_requests(fake)
 
-        forged = {
-            "update_id": 999_999,
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": 424242, "type": "private", "first_name": "Eve"},
-                "from": {"id": 424242, "is_bot": False, "first_name": "Eve"},
-                "text": "/start",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
-        assert await fake.post_webhook(forged, secret=None) == 403
-        assert await fake.post_webhook(forged, secret="wrong") == 403
-        await asyncio.sleep(0.5)
-        assert fake.chat(424242) == []
+
+async def _webhook_refuses_forged_requests(fake: FakeTelegram) -> None:
+    """Updates with the secret are answered; forged ones get 403 and no reply."""
+    assert fake.webhook["secret_token"] == "s3cret-Value_42"
+    user = new_user("en")
+    await fake.send_text(user, "/start")  # delivered with the secret header
+    (hello,) = await fake.wait_messages(user["id"], 1)
+    assert hello.text.startswith("Hello")
+
+    forged = {
+        "update_id": 999_999,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": 424242, "type": "private", "first_name": "Eve"},
+            "from": {"id": 424242, "is_bot": False, "first_name": "Eve"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    assert await fake.post_webhook(forged, secret=None) == 403
+    assert await fake.post_webhook(forged, secret="wrong") == 403
+    await asyncio.sleep(0.5)
+    assert fake.chat(424242) == []

@@ -42,8 +42,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -85,6 +88,8 @@ SESSION_KEY = "bluesky.session"
 WATERMARK_KEY = "bluesky.watermark"
 BUDGET_KEY = "bluesky.write_budget"
 REQUESTS_KEY = "bluesky.requests_5min"
+UNFINISHED_KEY = "bluesky.unfinished_threads"
+"""Reply threads whose first post is out and the rest not yet (see ``_post_thread``)."""
 PROFILE_COLLECTION = "app.bsky.actor.profile"
 POST_COLLECTION = "app.bsky.feed.post"
 # Notifications can become visible slightly out of indexedAt order: re-read this much.
@@ -267,6 +272,15 @@ def question_text(record: Any, my_did: str, my_handle: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def mentions(record: Any, my_did: str, my_handle: str) -> bool:
+    """Whether a post tags the bot: a mention facet of its DID, or ``@handle`` in the text."""
+    for facet in getattr(record, "facets", None) or []:
+        if any(getattr(f, "did", None) == my_did for f in facet.features):
+            return True
+    text = getattr(record, "text", "") or ""
+    return re.search(rf"@{re.escape(my_handle)}\b", text, flags=re.IGNORECASE) is not None
+
+
 def to_sdk_facets(facets: tuple[LinkFacet, ...]) -> list[models.AppBskyRichtextFacet.Main] | None:
     """Convert the renderer's link facets into SDK facet models."""
     if not facets:
@@ -329,6 +343,8 @@ class BlueskyChannel:
     """
 
     name = "bluesky"
+    reports_reachability = True
+    """``/healthz`` shows it ``starting`` until its first successful call."""
 
     def __init__(
         self, core: Core, settings: BlueskySettings, *, clock: Callable[[], float] = time.time
@@ -354,6 +370,7 @@ class BlueskyChannel:
         self._own_posts_since: dt.datetime | None = None
         self._budget_warned = 0.0
         self._cap_warned = 0.0
+        self._unfinished: dict[str, dict[str, Any]] = {}
         self.answered = 0
 
     # ----------------------------------------------------------------- client & session
@@ -433,22 +450,29 @@ class BlueskyChannel:
         self._password_logins = [t for t in self._password_logins if t > now - 300]
         if len(self._password_logins) >= PASSWORD_LOGINS_PER_5_MIN:
             raise RuntimeError("too many Bluesky password logins in 5 minutes; backing off")
-        self._password_logins.append(now)
         # A fresh client: reusing one with a dead session makes login() try a refresh first.
         client = self._new_client()
         try:
             await self._with_gate(
                 lambda: client.login(self.settings.handle, self.settings.app_password.reveal())
             )
+        except _Retry:
+            # Not answered (network, 5xx, 429, our own hold): not a login the server
+            # counted, so it must not lock us out once the server is back.
+            await client.request.close()
+            raise
         except UnauthorizedError as exc:
+            self._password_logins.append(now)
             await client.request.close()
             raise ConfigError(
                 f"Bluesky rejected BLUESKY_HANDLE {self.settings.handle!r} / BLUESKY_APP_PASSWORD "
                 f"on {self.settings.service_url} ({_error_name(exc)})"
             ) from None
         except BaseException:
+            self._password_logins.append(now)
             await client.request.close()
             raise
+        self._password_logins.append(now)
         return await self._logged_in(client, "logged in with the app password")
 
     async def _logged_in(self, client: AsyncClient, how: str) -> AsyncClient:
@@ -537,6 +561,7 @@ class BlueskyChannel:
         self.budget.loads(await self.store.get_value(BUDGET_KEY))
         self.requests.loads(await self.store.get_value(REQUESTS_KEY))
         self._watermark = await self.store.get_value(WATERMARK_KEY)
+        await self._load_unfinished()
         # A reply posted just before a crash is in our repository, maybe not yet in the
         # AppView: read our posts back to the watermark before answering anything.
         self._note_unknown_outcome(self._stop_at() - OWN_POSTS_MARGIN)
@@ -602,7 +627,14 @@ class BlueskyChannel:
         now = self._clock()
         if force or now - self._requests_saved >= REQUESTS_SAVE_EVERY:
             self._requests_saved = now
-            await self.store.set_value(REQUESTS_KEY, self.requests.dumps())
+            if force:
+                await self.store.set_value(REQUESTS_KEY, self.requests.dumps())
+                return
+            # A counter saved again 5 s later: it must not hold the loop on a locked store.
+            try:
+                await self.store.set_value(REQUESTS_KEY, self.requests.dumps(), optional=True)
+            except Exception as exc:
+                log.warning("bluesky: could not save the request count (%s)", type(exc).__name__)
 
     async def _save_watermark(self) -> None:
         if self._queue:
@@ -691,11 +723,13 @@ class BlueskyChannel:
         if is_bot_labelled(n.author) or any(
             getattr(lab, "val", None) == "bot" for lab in (n.labels or [])
         ):
-            log.info("bluesky: ignoring %s from a bot-labelled account", n.uri)
+            log.info("bluesky: ignoring post %s from a bot-labelled account", log_ref(n.uri))
             return False
         record = n.record
         if not hasattr(record, "text"):
             return False
+        if n.reason == "quote" and not mentions(record, self.did, self.settings.handle):
+            return False  # quoting the bot is talking about it, not asking it
         if n.reason == "reply":
             reply = getattr(record, "reply", None)
             if reply is None or did_of(reply.parent.uri) != self.did:
@@ -716,6 +750,8 @@ class BlueskyChannel:
         Before the first post after a start or a post of unknown outcome, it reads
         the bot's own recent posts (:meth:`_check_own_posts`).
         """
+        if self._unfinished and not await self._finish_unfinished():
+            return  # the budget or the server says wait: half answers come first
         if self._queue and self._own_posts_since is not None:
             await self._check_own_posts()
         while self._queue and not stop.is_set():
@@ -878,9 +914,8 @@ class BlueskyChannel:
                 if await self.store.is_answered(parent):
                     continue
                 log.info(
-                    "bluesky: %s already has our reply %s (in our repository); recording it",
-                    parent,
-                    record.uri,
+                    "bluesky: post %s already has our reply (in our repository); recording it",
+                    log_ref(parent),
                 )
                 await self.store.mark_answered(parent, record.uri)
                 await self.store.increment("bluesky.answered")
@@ -920,7 +955,9 @@ class BlueskyChannel:
             raise
         thread = res.thread
         if not isinstance(thread, models.AppBskyFeedDefs.ThreadViewPost):
-            log.info("bluesky: %s is not visible (deleted or blocked); skipping", n.uri)
+            log.info(
+                "bluesky: post %s is not visible (deleted or blocked); skipping", log_ref(n.uri)
+            )
             await self.store.mark_answered(n.uri, None)
             return None
         for child in thread.replies or []:
@@ -929,15 +966,54 @@ class BlueskyChannel:
                 continue
             parent = getattr(getattr(post.record, "reply", None), "parent", None)
             if parent is not None and parent.uri == n.uri:
-                log.info("bluesky: %s already has our reply %s; recording it", n.uri, post.uri)
+                log.info("bluesky: post %s already has our reply; recording it", log_ref(n.uri))
                 await self.store.mark_answered(n.uri, post.uri)
                 return None
         viewer = thread.post.viewer
         if viewer is not None and viewer.reply_disabled:
-            log.info("bluesky: replies to %s are disabled; skipping", n.uri)
+            log.info("bluesky: replies to a post are disabled; skipping")
+            await self.store.mark_answered(n.uri, None)
+            return None
+        if await self._root_blocks_us(n, thread):
+            log.info("bluesky: the thread's root author blocks us (or we them); skipping")
+            await self.store.increment("bluesky.skipped_blocked")
             await self.store.mark_answered(n.uri, None)
             return None
         return thread
+
+    async def _root_blocks_us(self, n: Any, thread: Any) -> bool:
+        """Whether the thread the post is in starts with a post we must not reply under.
+
+        A root whose author blocks the bot (or that the bot blocks) is a
+        ``blockedPost`` from our view; replying there would reach people who
+        shut us out. The root is looked up among the parents already read, else
+        with one ``getPostThread`` of the root alone.
+        """
+        reply = getattr(n.record, "reply", None)
+        root_uri = getattr(getattr(reply, "root", None), "uri", None)
+        if not root_uri or root_uri == n.uri:
+            return False
+        node = getattr(thread, "parent", None)
+        while isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
+            if node.post.uri == root_uri:
+                return _blocked(node.post.author)
+            node = getattr(node, "parent", None)
+        if isinstance(node, models.AppBskyFeedDefs.BlockedPost):
+            return True  # an ancestor on the way up is blocked
+        try:
+            res = await self._call(
+                lambda c: c.get_post_thread(uri=root_uri, depth=0, parent_height=0)
+            )
+        except BadRequestError as exc:
+            if _error_name(exc) == "NotFound":
+                return False  # a deleted root: the thread goes on without it
+            raise
+        root = res.thread
+        if isinstance(root, models.AppBskyFeedDefs.BlockedPost):
+            return True
+        if isinstance(root, models.AppBskyFeedDefs.ThreadViewPost):
+            return _blocked(root.post.author)
+        return False
 
     async def _restore_thread_context(self, n: Any, thread: Any) -> None:
         """A reply under our answer ("and on Android?") continues *that* answer.
@@ -965,57 +1041,189 @@ class BlueskyChannel:
             node = getattr(node, "parent", None)
 
     async def _post_thread(self, item: _Pending) -> int:
-        """Post the reply thread; returns the write points used."""
+        """Post the reply thread; returns the write points used.
+
+        The first post is recorded as the answer the moment it exists. When
+        more follow, the rest of the thread is kept in the store
+        (:data:`UNFINISHED_KEY`) until its last post is out, so a crash or a
+        long outage after the first post is completed later
+        (:meth:`_finish_unfinished`) instead of leaving half an answer.
+        """
         assert item.posts is not None
-        used = 0
         n = item.notification
         refs = reply_refs(n)
-        root = refs.root
-        parent = refs.parent
-        for index, post in enumerate(item.posts):
-            reply_to = models.AppBskyFeedPost.ReplyRef(root=root, parent=parent)
-            sent_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
-            attempts = 0
-            while True:
-                try:
-                    created = await self._call(
-                        lambda c, p=post, r=reply_to: c.send_post(
-                            p.text,
-                            reply_to=r,
-                            langs=[item.language],
-                            facets=to_sdk_facets(p.facets),
-                            profile_identify=self.did,
-                        )
-                    )
-                    break
-                except _Retry as exc:
-                    if index == 0:
-                        if exc.maybe_done:  # it may exist: look in our repository first
-                            self._note_unknown_outcome(sent_at - OWN_POSTS_MARGIN)
-                        raise  # nothing known posted: the item stays queued
-                    attempts += 1
-                    wait = self.gate.remaining()
-                    if attempts > 3 or wait > 120:
-                        log.warning("bluesky: gave up the rest of the thread under %s", n.uri)
-                        return used
-                    await asyncio.sleep(wait)
-                except BadRequestError as exc:
-                    log.error("bluesky: post refused under %s: %s", n.uri, _error_name(exc))
-                    metrics.record_error("bluesky", "send")
-                    if index == 0:
-                        await self.store.mark_answered(n.uri, None)
-                    return used
-            used += CREATE_POINTS
-            if index == 0:
-                # Record the answer the moment it exists.
-                await self.store.mark_answered(n.uri, created.uri)
-                await self.store.increment("bluesky.answered")
-                self.answered += 1
-                log.info(
-                    "bluesky: answered %s with %s (%d post(s))", n.uri, created.uri, len(item.posts)
+        reply_to = models.AppBskyFeedPost.ReplyRef(root=refs.root, parent=refs.parent)
+        first = item.posts[0]
+        sent_at = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        try:
+            created = await self._call(
+                lambda c: c.send_post(
+                    first.text,
+                    reply_to=reply_to,
+                    langs=[item.language],
+                    facets=to_sdk_facets(first.facets),
+                    profile_identify=self.did,
                 )
-            parent = models.ComAtprotoRepoStrongRef.Main(uri=created.uri, cid=created.cid)
+            )
+        except _Retry as exc:
+            if exc.maybe_done:  # it may exist: look in our repository first
+                self._note_unknown_outcome(sent_at - OWN_POSTS_MARGIN)
+            raise  # nothing known posted: the item stays queued
+        except BadRequestError as exc:
+            log.error("bluesky: post refused under %s: %s", log_ref(n.uri), _error_name(exc))
+            metrics.record_error("bluesky", "send")
+            await self.store.mark_answered(n.uri, None)
+            return 0
+        if len(item.posts) > 1:
+            entry = {
+                "ref": log_ref(n.uri),
+                "root": {"uri": refs.root.uri, "cid": refs.root.cid},
+                "parent": {"uri": created.uri, "cid": created.cid},
+                "lang": item.language,
+                "posts": [_post_to_json(p) for p in item.posts[1:]],
+            }
+            self._unfinished[_entry_key(n.uri)] = entry
+            await self._save_unfinished()
+        # Record the answer the moment it exists.
+        await self.store.mark_answered(n.uri, created.uri)
+        await self.store.increment("bluesky.answered")
+        self.answered += 1
+        log.info("bluesky: answered %s (%d post(s))", log_ref(n.uri), len(item.posts))
+        if len(item.posts) == 1:
+            return CREATE_POINTS
+        return CREATE_POINTS + await self._continue_thread(_entry_key(n.uri))
+
+    async def _continue_thread(self, key: str) -> int:
+        """Post the rest of an unfinished reply thread; returns the write points used.
+
+        The entry is updated after every post and removed after the last one.
+        Transient failures keep it for later; a refused post drops it.
+        """
+        entry = self._unfinished[key]
+        used = 0
+        attempts = 0
+        while entry["posts"]:
+            post = _post_from_json(entry["posts"][0])
+            reply_to = models.AppBskyFeedPost.ReplyRef(
+                root=models.ComAtprotoRepoStrongRef.Main(**entry["root"]),
+                parent=models.ComAtprotoRepoStrongRef.Main(**entry["parent"]),
+            )
+
+            async def send(c: AsyncClient, p: Post = post, r: Any = reply_to) -> Any:
+                return await c.send_post(
+                    p.text,
+                    reply_to=r,
+                    langs=[entry["lang"]],
+                    facets=to_sdk_facets(p.facets),
+                    profile_identify=self.did,
+                )
+
+            try:
+                created = await self._call(send)
+            except _Retry:
+                attempts += 1
+                wait = self.gate.remaining()
+                if attempts > 3 or wait > 120:
+                    log.warning(
+                        "bluesky: the rest of the thread under %s waits for later", entry["ref"]
+                    )
+                    return used
+                await asyncio.sleep(wait)
+                continue
+            except BadRequestError as exc:
+                log.error("bluesky: post refused under %s: %s", entry["ref"], _error_name(exc))
+                metrics.record_error("bluesky", "send")
+                del self._unfinished[key]
+                await self._save_unfinished()
+                return used
+            used += CREATE_POINTS
+            attempts = 0
+            entry["parent"] = {"uri": created.uri, "cid": created.cid}
+            entry["posts"] = entry["posts"][1:]
+            if entry["posts"]:
+                await self._save_unfinished()
+        del self._unfinished[key]
+        await self._save_unfinished()
         return used
+
+    async def _finish_unfinished(self) -> bool:
+        """Complete reply threads cut short (a crash or an outage after their first post).
+
+        Returns:
+            True when none is left; False when the write budget says wait.
+        """
+        for key in list(self._unfinished):
+            entry = self._unfinished.get(key)
+            if entry is None:
+                continue
+            points = CREATE_POINTS * len(entry["posts"])
+            if self.budget.wait_for(points) > 0:
+                return False
+            self.budget.spend(points)
+            used = 0
+            try:
+                log.info(
+                    "bluesky: completing the reply thread under %s (%d post(s) left)",
+                    entry["ref"],
+                    len(entry["posts"]),
+                )
+                used = await self._continue_thread(key)
+            finally:
+                if used < points:
+                    self.budget.refund(points - used)
+                await self.store.set_value(BUDGET_KEY, self.budget.dumps())
+            if key in self._unfinished:
+                return False  # still failing: try again at the next round
+        return True
+
+    async def _save_unfinished(self) -> None:
+        value = json.dumps(self._unfinished, sort_keys=True) if self._unfinished else None
+        await self.store.set_value(UNFINISHED_KEY, value)
+
+    async def _load_unfinished(self) -> None:
+        raw = await self.store.get_value(UNFINISHED_KEY)
+        try:
+            loaded = json.loads(raw) if raw else {}
+        except ValueError:
+            loaded = {}
+        self._unfinished = {
+            k: v
+            for k, v in (loaded.items() if isinstance(loaded, dict) else [])
+            if isinstance(v, dict) and {"root", "parent", "lang", "posts", "ref"} <= set(v)
+        }
+
+
+def _entry_key(uri: str) -> str:
+    """The key of an unfinished thread in the store: a digest, not the asker's post URI."""
+    return hashlib.sha256(uri.encode()).hexdigest()[:32]
+
+
+def _post_to_json(post: Post) -> dict[str, Any]:
+    return {"text": post.text, "facets": [[f.byte_start, f.byte_end, f.uri] for f in post.facets]}
+
+
+def _post_from_json(data: dict[str, Any]) -> Post:
+    return Post(
+        text=str(data["text"]),
+        facets=tuple(LinkFacet(int(a), int(b), str(u)) for a, b, u in data.get("facets", [])),
+    )
+
+
+_LOG_KEY = os.urandom(16)
+
+
+def log_ref(uri: str) -> str:
+    """How a post is named in logs: a keyed hash, stable within this process only.
+
+    Post URIs name their author's DID; the logs only need to tell posts apart.
+    """
+    return "post-" + hmac.new(_LOG_KEY, uri.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def _blocked(author: Any) -> bool:
+    """Whether a profile view says it blocks the bot, or the bot blocks it."""
+    viewer = getattr(author, "viewer", None)
+    return bool(getattr(viewer, "blocked_by", False) or getattr(viewer, "blocking", None))
 
 
 def _field(value: Any, *names: str) -> Any:

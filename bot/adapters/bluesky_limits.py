@@ -281,18 +281,29 @@ class RequestLog:
         return json.dumps({str(k): v for k, v in counts.items()})
 
     def loads(self, raw: str | None) -> None:
-        """Add the requests of :meth:`dumps` output still in the window (bad data is ignored).
+        """Restore the requests of :meth:`dumps` output still in the window (bad data is ignored).
 
         Each is counted at the end of its second, so it leaves the window no earlier
-        than the real one did.
+        than the real one did. Requests already known in memory are not counted
+        twice: a channel restarted in the same process reloads what it saved
+        itself, so each second keeps the larger of the saved and the known count
+        (adding them doubled the count at every restart: 7, 9, 21... 1,533).
         """
         if not raw:
             return
         try:
             data = json.loads(raw)
-            loaded = [float(int(k)) + 0.999 for k, v in data.items() for _ in range(int(v))]
+            saved = {int(k): int(v) for k, v in data.items()}
         except (ValueError, TypeError, AttributeError):
             return
+        known: dict[int, int] = {}
+        for t in self._times:
+            known[int(t)] = known.get(int(t), 0) + 1
+        loaded = [
+            float(second) + 0.999
+            for second, count in saved.items()
+            for _ in range(max(0, count - known.get(second, 0)))
+        ]
         self._times = deque(sorted([*loaded, *self._times]))
         self._trim(self._clock())
         self.peak = max(self.peak, len(self._times))

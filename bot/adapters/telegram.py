@@ -85,7 +85,7 @@ from telegram.request import HTTPXRequest
 
 from bot import metrics
 from bot.adapters.telegram_webhook import ProcessingWebhook
-from bot.core import Core
+from bot.core import Core, Forgotten
 from bot.errors import ConfigError
 from bot.kb.schema import SURFACES
 from bot.messages import IncomingMessage, Reply
@@ -105,6 +105,7 @@ from bot.render.telegram_html import (
     reply_keyboard,
     topic_buttons,
 )
+from bot.settings import Secret
 from bot.store.base import UserState
 from bot.texts import text
 
@@ -120,13 +121,6 @@ PRIVACY_TOPIC = "bot.privacy"
 MAX_INLINE_RESULTS = 10
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-
-class Secret(str):
-    """A string that does not show itself in ``repr`` (logs, tracebacks)."""
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +194,12 @@ class TelegramSettings:
         if mode == "webhook":
             if not webhook_url:
                 raise ConfigError("TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook")
-            if urlparse(webhook_url).scheme not in ("http", "https"):
-                raise ConfigError("TELEGRAM_WEBHOOK_URL must be an https URL")
+            parsed = urlparse(webhook_url)
+            if parsed.scheme != "https" or not parsed.hostname:
+                raise ConfigError(
+                    f"TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram posts only over "
+                    f"HTTPS), got {parsed.scheme or 'no'} scheme"
+                )
             if not secret:
                 raise ConfigError(
                     "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook, so that "
@@ -499,6 +497,8 @@ class TelegramChannel:
     """
 
     name = "telegram"
+    reports_reachability = True
+    """``/healthz`` shows it ``starting`` until Telegram has answered (``getMe``)."""
 
     def __init__(self, core: Core, settings: TelegramSettings) -> None:
         self.core = core
@@ -507,7 +507,6 @@ class TelegramChannel:
         self._conflict_first: float | None = None
         self._conflict_last = 0.0
         self._conflicted = asyncio.Event()
-        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     # wiring ---------------------------------------------------------------------
 
@@ -516,7 +515,7 @@ class TelegramChannel:
         base = self.settings.api_base_url
         builder = (
             Application.builder()
-            .token(str(self.settings.token))
+            .token(self.settings.token.reveal())
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .rate_limiter(FloodControl(shared=self.core.store))
@@ -563,18 +562,22 @@ class TelegramChannel:
             await app.initialize()
         except InvalidToken as exc:
             raise ConfigError("TELEGRAM_BOT_TOKEN was rejected by Telegram") from exc
+        metrics.set_channel_reachable(CHANNEL, True)  # getMe answered: no longer "starting"
+        # The menu is set in the background: its retries (five per language when
+        # Telegram fails) must not delay the first answer.
+        announcing = asyncio.ensure_future(self.announce(app))
         webhook: ProcessingWebhook | None = None
         try:
-            await self.announce(app)
             await app.start()
             assert app.updater is not None
             if self.settings.mode == "webhook" and getattr(self.core.store, "reserve_send", None):
                 # Replicas (shared store): answer Telegram only once an update is handled.
                 assert self.settings.webhook_url is not None
+                assert self.settings.webhook_secret is not None
                 webhook = ProcessingWebhook(
                     app,
                     webhook_url=self.settings.webhook_url,
-                    secret=str(self.settings.webhook_secret),
+                    secret=self.settings.webhook_secret.reveal(),
                     listen=self.settings.listen,
                     port=self.settings.port,
                     allowed_updates=ALLOWED_UPDATES,
@@ -582,12 +585,13 @@ class TelegramChannel:
                 await webhook.start()
             elif self.settings.mode == "webhook":
                 assert self.settings.webhook_url is not None
+                assert self.settings.webhook_secret is not None
                 await app.updater.start_webhook(
                     listen=self.settings.listen,
                     port=self.settings.port,
                     url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
                     webhook_url=self.settings.webhook_url,
-                    secret_token=str(self.settings.webhook_secret),
+                    secret_token=self.settings.webhook_secret.reveal(),
                     allowed_updates=ALLOWED_UPDATES,
                 )
             else:
@@ -612,6 +616,9 @@ class TelegramChannel:
                 )
             log.info("telegram: stopping")
         finally:
+            announcing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await announcing
             if webhook is not None:
                 await webhook.stop()
             if app.updater is not None and app.updater.running:
@@ -638,6 +645,8 @@ class TelegramChannel:
                 )
             except TelegramError as exc:
                 log.warning("telegram: could not set commands/description (%s): %s", language, exc)
+            except Exception:  # a background task: never let it die silently
+                log.warning("telegram: setting the menu failed (%s)", language, exc_info=True)
 
     def _on_poll_error(self, error: TelegramError) -> None:
         """PTB's polling loop failed once and will retry with backoff: log it, watch Conflicts.
@@ -871,8 +880,12 @@ class TelegramChannel:
         if message is None or user is None:
             return
         language = await self._language(user)
-        erased = await self.core.forget(CHANNEL, str(user.id))
-        key = "tg.forget.done" if erased else "tg.forget.none"
+        result = await self.core.forget(CHANNEL, str(user.id))
+        key = {
+            Forgotten.ERASED: "tg.forget.done",
+            Forgotten.NOTHING: "tg.forget.none",
+            Forgotten.FAILED: "tg.forget.failed",
+        }[result]
         await self._send(message, render_text(text(language, key)))
 
     # messages -------------------------------------------------------------------

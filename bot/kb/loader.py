@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from bot.kb.files import KnowledgeReader
 from bot.kb.schema import LANGUAGES, REQUIRED_LANGUAGES, KnowledgeFile, Topic
 from bot.nlu.normalize import clean, phrases_pattern
 
@@ -125,7 +126,7 @@ def load_needs(directory: Path) -> tuple[list[str], list[Problem]]:
     path = reserved_file(directory, NEEDS_FILE)
     name = str(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+        data = yaml.load(KnowledgeReader().read(path).decode("utf-8"), Loader=_SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return [], [Problem(name, "-", "needs", f"cannot read the need vocabulary: {exc}")]
     entries = data.get("needs") if isinstance(data, dict) else None
@@ -286,9 +287,10 @@ def load_knowledge(directory: Path | None = None, *, today: dt.date | None = Non
     needs, problems = load_needs(directory)
     files: list[tuple[str, KnowledgeFile]] = []
     digest = hashlib.sha256()
+    reader = KnowledgeReader()  # regular files only, sizes and YAML aliases capped
     for path in paths:
         try:
-            raw = path.read_bytes()
+            raw = reader.read(path)
         except OSError as exc:
             problems.append(Problem(str(path), "-", "-", f"cannot read file: {exc}"))
             continue

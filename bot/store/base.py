@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -59,6 +60,26 @@ def user_key(salt: bytes, channel: str, user_id: str) -> str:
     return hmac.new(salt, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def post_key(salt: bytes, post_uri: str) -> str:
+    """The stored form of an answered post: HMAC-SHA256 of ``post:<uri>``.
+
+    A Bluesky post URI names its author's DID, so the ledger of answered posts
+    keeps only this digest: enough to tell "already answered", not who asked.
+    """
+    return hmac.new(salt, f"post:{post_uri}".encode(), hashlib.sha256).hexdigest()
+
+
+def day_start(moment: dt.datetime) -> dt.datetime:
+    """Midnight UTC of the day of ``moment`` (unanswered questions keep only the day)."""
+    day = moment.astimezone(dt.UTC).date()
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def random_row_id() -> int:
+    """A random positive 62-bit row id, so that row order tells nothing either."""
+    return secrets.randbits(62) or 1
+
+
 @runtime_checkable
 class Store(Protocol):
     """Async storage used by the core and the adapters."""
@@ -72,8 +93,14 @@ class Store(Protocol):
     async def get_user(self, channel: str, user_id: str) -> UserState | None:
         """Return the state of a user, or None if nothing is stored."""
 
-    async def save_user(self, channel: str, user_id: str, state: UserState) -> None:
-        """Store a user's state; ``updated_at`` is set to now by the store."""
+    async def save_user(
+        self, channel: str, user_id: str, state: UserState, *, optional: bool = False
+    ) -> None:
+        """Store a user's state; ``updated_at`` is set to now by the store.
+
+        ``optional=True`` (the follow-up context saved after each reply) waits
+        only briefly for a lock and is skipped while the store is failing.
+        """
 
     async def forget_user(self, channel: str, user_id: str) -> bool:
         """Erase everything stored about a user. Returns True if anything was erased."""
@@ -81,8 +108,12 @@ class Store(Protocol):
     async def get_value(self, key: str) -> str | None:
         """Read a channel-state value (Bluesky watermark, session...)."""
 
-    async def set_value(self, key: str, value: str | None) -> None:
-        """Write a channel-state value; None deletes it."""
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
+        """Write a channel-state value; None deletes it.
+
+        ``optional=True`` (a counter that a later save repeats) waits only
+        briefly for a lock and is skipped while the store is failing.
+        """
 
     async def is_answered(self, post_uri: str) -> bool:
         """Whether the bot has already replied to this post."""
@@ -91,13 +122,16 @@ class Store(Protocol):
         """Record that ``post_uri`` got the reply ``reply_uri``."""
 
     async def increment(self, counter: str, amount: int = 1) -> None:
-        """Add to an aggregate counter (no user information)."""
+        """Add to an aggregate counter (no user information); an optional write."""
 
     async def counters(self) -> dict[str, int]:
         """Return all aggregate counters."""
 
     async def record_unanswered(self, text: str, language: str) -> None:
-        """Keep an unanswered question (only called when the operator opted in)."""
+        """Keep an unanswered question (operator opt-in): text, language and day only.
+
+        An optional write, on its own, never in the transaction of a person's row.
+        """
 
     async def purge(self, *, user_days: int, unanswered_days: int) -> dict[str, int]:
         """Delete expired user data and old unanswered questions; return counts."""

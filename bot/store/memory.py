@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import replace
+from typing import Any
 
-from bot.store.base import UserState, user_key
+from bot.store.base import UserState, day_start, post_key, user_key
 
 
 class MemoryStore:
@@ -29,7 +30,9 @@ class MemoryStore:
     async def get_user(self, channel: str, user_id: str) -> UserState | None:
         return self._users.get(user_key(self._salt, channel, user_id))
 
-    async def save_user(self, channel: str, user_id: str, state: UserState) -> None:
+    async def save_user(
+        self, channel: str, user_id: str, state: UserState, *, optional: bool = False
+    ) -> None:
         now = dt.datetime.now(dt.UTC)
         self._users[user_key(self._salt, channel, user_id)] = replace(state, updated_at=now)
 
@@ -39,17 +42,17 @@ class MemoryStore:
     async def get_value(self, key: str) -> str | None:
         return self._values.get(key)
 
-    async def set_value(self, key: str, value: str | None) -> None:
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
         if value is None:
             self._values.pop(key, None)
         else:
             self._values[key] = value
 
     async def is_answered(self, post_uri: str) -> bool:
-        return post_uri in self._answered
+        return post_key(self._salt, post_uri) in self._answered
 
     async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
-        self._answered[post_uri] = reply_uri
+        self._answered.setdefault(post_key(self._salt, post_uri), None)
 
     async def increment(self, counter: str, amount: int = 1) -> None:
         self._counters[counter] = self._counters.get(counter, 0) + amount
@@ -58,7 +61,11 @@ class MemoryStore:
         return dict(self._counters)
 
     async def record_unanswered(self, text: str, language: str) -> None:
-        self._unanswered.append((dt.datetime.now(dt.UTC), text, language))
+        self._unanswered.append((day_start(dt.datetime.now(dt.UTC)), text, language))
+
+    def health(self) -> dict[str, Any]:
+        """Memory never fails a write."""
+        return {"state": "ok", "since": None, "last_error": None, "skipped_writes": 0}
 
     async def purge(self, *, user_days: int, unanswered_days: int) -> dict[str, int]:
         now = dt.datetime.now(dt.UTC)

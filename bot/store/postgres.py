@@ -12,12 +12,18 @@ once. Every replica must hash user ids with the same salt, which is why
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from bot.errors import ConfigError
 from bot.settings import mask_url
-from bot.store.base import UserState, user_key
+from bot.store.base import UserState, day_start, post_key, random_row_id, user_key
+from bot.store.guard import OPTIONAL_WAIT, WriteGuard
 from bot.store.sqlite import Clock, join_choices, split_choices, utcnow
+
+T = TypeVar("T")
+WRITE_TIMEOUT = 5.0
+"""Seconds a required write may take (as SQLite's lock wait)."""
 
 # An arbitrary constant shared by every privacybot replica.
 _MIGRATION_LOCK = 0x70726976
@@ -91,6 +97,22 @@ async def migrate(conn: Any, *, target: int = SCHEMA_VERSION) -> int:
     return current
 
 
+async def _hash_post_uris(conn: Any, salt: bytes) -> None:
+    """Replace answered-post URIs kept by older versions with their salted hash."""
+    async with conn.transaction():
+        rows = await conn.fetch(
+            "SELECT post_uri, answered_at FROM answered_posts WHERE post_uri LIKE 'at://%'"
+        )
+        for row in rows:
+            await conn.execute("DELETE FROM answered_posts WHERE post_uri = $1", row["post_uri"])
+            await conn.execute(
+                "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) "
+                "VALUES ($1, NULL, $2) ON CONFLICT (post_uri) DO NOTHING",
+                post_key(salt, row["post_uri"]),
+                row["answered_at"],
+            )
+
+
 class PostgresStore:
     """A :class:`bot.store.base.Store` in PostgreSQL.
 
@@ -110,6 +132,7 @@ class PostgresStore:
         self._clock = clock
         self._max = max_connections
         self._pool: Any = None
+        self.guard = WriteGuard()
         self._limits_ready = False
         self._limit_calls = 0
 
@@ -125,6 +148,24 @@ class PostgresStore:
 
     def _key(self, channel: str, user_id: str) -> str:
         return user_key(self._salt, channel, user_id)
+
+    async def _write(
+        self, call: Callable[[float], Awaitable[T]], *, optional: bool = False
+    ) -> T | None:
+        """Run a write with a timeout; an optional one is short and skipped while failing."""
+        if optional and not self.guard.allow_optional():
+            return None
+        try:
+            result = await call(OPTIONAL_WAIT if optional else WRITE_TIMEOUT)
+        except Exception as exc:
+            self.guard.failed(exc)
+            raise
+        self.guard.succeeded()
+        return result
+
+    def health(self) -> dict[str, Any]:
+        """The store's state for ``/healthz`` (see :class:`bot.store.guard.WriteGuard`)."""
+        return self.guard.status()
 
     async def open(self) -> None:
         """Connect and apply migrations."""
@@ -145,6 +186,7 @@ class PostgresStore:
             ) from exc
         async with self._pool.acquire() as conn:
             await migrate(conn)
+            await _hash_post_uris(conn, self._salt)
 
     async def close(self) -> None:
         """Close the pool."""
@@ -278,29 +320,37 @@ class PostgresStore:
             language_chosen=bool(row["language_chosen"]),
         )
 
-    async def save_user(self, channel: str, user_id: str, state: UserState) -> None:
-        await self.pool.execute(
-            "INSERT INTO users (key, language, last_topic, surface, platform, need, choices, "
-            "language_chosen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-            "ON CONFLICT (key) DO UPDATE SET "
-            "language = excluded.language, last_topic = excluded.last_topic, "
-            "surface = excluded.surface, platform = excluded.platform, need = excluded.need, "
-            "choices = excluded.choices, language_chosen = excluded.language_chosen, "
-            "updated_at = excluded.updated_at",
-            self._key(channel, user_id),
-            state.language,
-            state.last_topic,
-            state.surface,
-            state.platform,
-            state.need,
-            join_choices(state.choices),
-            state.language_chosen,
-            self._clock(),
+    async def save_user(
+        self, channel: str, user_id: str, state: UserState, *, optional: bool = False
+    ) -> None:
+        await self._write(
+            lambda timeout: self.pool.execute(
+                "INSERT INTO users (key, language, last_topic, surface, platform, need, choices, "
+                "language_chosen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "language = excluded.language, last_topic = excluded.last_topic, "
+                "surface = excluded.surface, platform = excluded.platform, need = excluded.need, "
+                "choices = excluded.choices, language_chosen = excluded.language_chosen, "
+                "updated_at = excluded.updated_at",
+                self._key(channel, user_id),
+                state.language,
+                state.last_topic,
+                state.surface,
+                state.platform,
+                state.need,
+                join_choices(state.choices),
+                state.language_chosen,
+                self._clock(),
+                timeout=timeout,
+            ),
+            optional=optional,
         )
 
     async def forget_user(self, channel: str, user_id: str) -> bool:
-        status = await self.pool.execute(
-            "DELETE FROM users WHERE key = $1", self._key(channel, user_id)
+        status = await self._write(
+            lambda timeout: self.pool.execute(
+                "DELETE FROM users WHERE key = $1", self._key(channel, user_id), timeout=timeout
+            )
         )
         return status != "DELETE 0"
 
@@ -308,38 +358,53 @@ class PostgresStore:
         value = await self.pool.fetchval("SELECT value FROM channel_state WHERE key = $1", key)
         return None if value is None else str(value)
 
-    async def set_value(self, key: str, value: str | None) -> None:
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
         if value is None:
-            await self.pool.execute("DELETE FROM channel_state WHERE key = $1", key)
+            await self._write(
+                lambda timeout: self.pool.execute(
+                    "DELETE FROM channel_state WHERE key = $1", key, timeout=timeout
+                )
+            )
             return
-        await self.pool.execute(
-            "INSERT INTO channel_state (key, value) VALUES ($1, $2) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            key,
-            value,
+        await self._write(
+            lambda timeout: self.pool.execute(
+                "INSERT INTO channel_state (key, value) VALUES ($1, $2) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                key,
+                value,
+                timeout=timeout,
+            ),
+            optional=optional,
         )
 
     async def is_answered(self, post_uri: str) -> bool:
         found = await self.pool.fetchval(
-            "SELECT 1 FROM answered_posts WHERE post_uri = $1", post_uri
+            "SELECT 1 FROM answered_posts WHERE post_uri = $1", post_key(self._salt, post_uri)
         )
         return found is not None
 
     async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
-        await self.pool.execute(
-            "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (post_uri) DO UPDATE SET reply_uri = excluded.reply_uri",
-            post_uri,
-            reply_uri,
-            self._clock(),
+        # Only the salted hash of the post (see the SQLite store).
+        await self._write(
+            lambda timeout: self.pool.execute(
+                "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) "
+                "VALUES ($1, NULL, $2) ON CONFLICT (post_uri) DO NOTHING",
+                post_key(self._salt, post_uri),
+                self._clock(),
+                timeout=timeout,
+            )
         )
 
     async def increment(self, counter: str, amount: int = 1) -> None:
-        await self.pool.execute(
-            "INSERT INTO counters (name, value) VALUES ($1, $2) "
-            "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
-            counter,
-            amount,
+        await self._write(
+            lambda timeout: self.pool.execute(
+                "INSERT INTO counters (name, value) VALUES ($1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+                counter,
+                amount,
+                timeout=timeout,
+            ),
+            optional=True,
         )
 
     async def counters(self) -> dict[str, int]:
@@ -347,16 +412,24 @@ class PostgresStore:
         return {row["name"]: int(row["value"]) for row in rows}
 
     async def record_unanswered(self, text: str, language: str) -> None:
-        await self.pool.execute(
-            "INSERT INTO unanswered (text, language, created_at) VALUES ($1, $2, $3)",
-            text,
-            language,
-            self._clock(),
+        # The day only, a random id, its own statement (see the SQLite store).
+        await self._write(
+            lambda timeout: self.pool.execute(
+                "INSERT INTO unanswered (id, text, language, created_at) VALUES ($1, $2, $3, $4)",
+                random_row_id(),
+                text,
+                language,
+                day_start(self._clock()),
+                timeout=timeout,
+            ),
+            optional=True,
         )
 
     async def unanswered(self) -> list[tuple[str, str]]:
-        """The kept unanswered questions as (text, language), oldest first."""
-        rows = await self.pool.fetch("SELECT text, language FROM unanswered ORDER BY id")
+        """The kept unanswered questions as (text, language), by day (random within one)."""
+        rows = await self.pool.fetch(
+            "SELECT text, language FROM unanswered ORDER BY created_at, id"
+        )
         return [(row["text"], row["language"]) for row in rows]
 
     async def purge(self, *, user_days: int, unanswered_days: int) -> dict[str, int]:

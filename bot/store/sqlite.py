@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import ConfigError
-from bot.store.base import UserState, user_key
+from bot.store.base import UserState, day_start, post_key, random_row_id, user_key
+from bot.store.guard import OPTIONAL_WAIT, WriteGuard
 
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
@@ -77,6 +78,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+LOCK_WAIT_MS = 5000
+"""How long a required write (or opening the file) waits for another process's lock."""
 
 
 def join_choices(choices: tuple[str, ...]) -> str | None:
@@ -134,6 +137,15 @@ def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
     return current
 
 
+def _hash_post_uris(conn: sqlite3.Connection, salt: bytes) -> None:
+    """Replace answered-post URIs kept by older versions with their salted hash."""
+    conn.create_function("privacybot_post_key", 1, lambda uri: post_key(salt, uri))
+    conn.execute(
+        "UPDATE OR REPLACE answered_posts SET post_uri = privacybot_post_key(post_uri), "
+        "reply_uri = NULL WHERE post_uri LIKE 'at://%'"
+    )
+
+
 class SQLiteStore:
     """A :class:`bot.store.base.Store` in one SQLite file.
 
@@ -150,6 +162,12 @@ class SQLiteStore:
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
+        # Reads, and optional writes, have their own connection and thread each:
+        # in WAL mode reads never wait for a writer, and an optional write (0.2 s
+        # lock wait) never queues behind a required one waiting 5 s, so a write
+        # stuck on a lock does not hold up the next reply.
+        self._sides: dict[str, tuple[sqlite3.Connection, ThreadPoolExecutor]] = {}
+        self.guard = WriteGuard()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._conn is None or self._executor is None:
@@ -157,6 +175,54 @@ class SQLiteStore:
         conn = self._conn
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, conn)
+
+    async def _on(self, side: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if side not in self._sides:
+            return await self._run(fn)
+        conn, executor = self._sides[side]
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, conn)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._on("read", fn)
+
+    async def _each_writer(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        """Run ``fn`` on every connection that writes (tests set pragmas this way)."""
+        await self._run(fn)
+        await self._on("optional", fn)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A required write: waits for locks up to :data:`LOCK_WAIT_MS`; failures count."""
+        try:
+            result = await self._run(fn)
+        except sqlite3.Error as exc:
+            self.guard.failed(exc)
+            raise
+        self.guard.succeeded()
+        return result
+
+    async def _optional(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        """An optional write (state, counters): a short lock wait, skipped while failing."""
+        if not self.guard.allow_optional():
+            return
+
+        def short(c: sqlite3.Connection) -> bool:
+            # Checked again on the worker: writes queued behind the one that just
+            # failed are skipped instead of each waiting for the lock in turn.
+            if not self.guard.allow_optional():
+                return False
+            try:
+                fn(c)  # this connection's busy timeout is OPTIONAL_WAIT
+            except sqlite3.Error as exc:
+                self.guard.failed(exc)  # here, before the next queued write starts
+                raise
+            self.guard.succeeded()
+            return True
+
+        await self._on("optional", short)
+
+    def health(self) -> dict[str, Any]:
+        """The store's state for ``/healthz`` (see :class:`bot.store.guard.WriteGuard`)."""
+        return self.guard.status()
 
     def _now(self) -> float:
         return self._clock().timestamp()
@@ -173,7 +239,7 @@ class SQLiteStore:
         def connect() -> sqlite3.Connection:
             _create_private(self.path)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
             # Read-only check before anything writes: a damaged file must stop the
             # start-up with a clear error, not be switched to WAL and fail later.
             problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
@@ -187,14 +253,40 @@ class SQLiteStore:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn)
+            _hash_post_uris(conn, self._salt)
             return conn
+
+        def connect_side(wait_ms: int, query_only: bool) -> sqlite3.Connection:
+            side = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            side.execute(f"PRAGMA busy_timeout = {wait_ms}")
+            if query_only:
+                side.execute("PRAGMA query_only = ON")
+            return side
 
         loop = asyncio.get_running_loop()
         try:
             self._conn = await loop.run_in_executor(self._executor, connect)
+            for name, wait_ms, query_only in (
+                ("read", LOCK_WAIT_MS, True),
+                ("optional", int(OPTIONAL_WAIT * 1000), False),
+            ):
+                executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{name}")
+                try:
+                    side = await loop.run_in_executor(executor, connect_side, wait_ms, query_only)
+                except BaseException:
+                    executor.shutdown(wait=False)
+                    raise
+                self._sides[name] = (side, executor)
         except sqlite3.Error as exc:
             self._executor.shutdown(wait=False)
             self._executor = None
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            for side, executor in self._sides.values():
+                side.close()
+                executor.shutdown(wait=False)
+            self._sides.clear()
             reason = str(exc)
             if "locked" in reason:  # busy_timeout ran out
                 reason = (
@@ -208,7 +300,12 @@ class SQLiteStore:
         if self._conn is None or self._executor is None:
             return
         conn, executor = self._conn, self._executor
-        await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+        loop = asyncio.get_running_loop()
+        for side, side_executor in self._sides.values():
+            await loop.run_in_executor(side_executor, side.close)
+            side_executor.shutdown(wait=True)
+        self._sides.clear()
+        await loop.run_in_executor(executor, conn.close)
         executor.shutdown(wait=True)
         self._conn = self._executor = None
 
@@ -226,7 +323,7 @@ class SQLiteStore:
                 (key,),
             ).fetchone()
 
-        row = await self._run(read)
+        row = await self._read(read)
         if row is None:
             return None
         return UserState(
@@ -240,7 +337,9 @@ class SQLiteStore:
             language_chosen=bool(row[7]),
         )
 
-    async def save_user(self, channel: str, user_id: str, state: UserState) -> None:
+    async def save_user(
+        self, channel: str, user_id: str, state: UserState, *, optional: bool = False
+    ) -> None:
         row = (
             self._key(channel, user_id),
             state.language,
@@ -252,7 +351,7 @@ class SQLiteStore:
             int(state.language_chosen),
         )
         now = self._now()
-        await self._run(
+        await (self._optional if optional else self._write)(
             lambda c: c.execute(
                 "INSERT INTO users (key, language, last_topic, surface, platform, need, choices, "
                 "language_chosen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -267,20 +366,22 @@ class SQLiteStore:
 
     async def forget_user(self, channel: str, user_id: str) -> bool:
         key = self._key(channel, user_id)
-        cursor = await self._run(lambda c: c.execute("DELETE FROM users WHERE key = ?", (key,)))
+        cursor = await self._write(lambda c: c.execute("DELETE FROM users WHERE key = ?", (key,)))
         return cursor.rowcount > 0
 
     async def get_value(self, key: str) -> str | None:
-        row = await self._run(
+        row = await self._read(
             lambda c: c.execute("SELECT value FROM channel_state WHERE key = ?", (key,)).fetchone()
         )
         return None if row is None else row[0]
 
-    async def set_value(self, key: str, value: str | None) -> None:
+    async def set_value(self, key: str, value: str | None, *, optional: bool = False) -> None:
         if value is None:
-            await self._run(lambda c: c.execute("DELETE FROM channel_state WHERE key = ?", (key,)))
+            await self._write(
+                lambda c: c.execute("DELETE FROM channel_state WHERE key = ?", (key,))
+            )
             return
-        await self._run(
+        await (self._optional if optional else self._write)(
             lambda c: c.execute(
                 "INSERT INTO channel_state (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -289,25 +390,29 @@ class SQLiteStore:
         )
 
     async def is_answered(self, post_uri: str) -> bool:
-        row = await self._run(
+        key = post_key(self._salt, post_uri)
+        row = await self._read(
             lambda c: c.execute(
-                "SELECT 1 FROM answered_posts WHERE post_uri = ?", (post_uri,)
+                "SELECT 1 FROM answered_posts WHERE post_uri = ?", (key,)
             ).fetchone()
         )
         return row is not None
 
     async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
+        # Only a salted hash of the post is kept (its URI names the asker's DID);
+        # the reply's URI is not needed once answered and would lead to the asker.
+        key = post_key(self._salt, post_uri)
         now = self._now()
-        await self._run(
+        await self._write(
             lambda c: c.execute(
-                "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (post_uri) DO UPDATE SET reply_uri = excluded.reply_uri",
-                (post_uri, reply_uri, now),
+                "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) "
+                "VALUES (?, NULL, ?) ON CONFLICT (post_uri) DO NOTHING",
+                (key, now),
             )
         )
 
     async def increment(self, counter: str, amount: int = 1) -> None:
-        await self._run(
+        await self._optional(
             lambda c: c.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
@@ -320,18 +425,22 @@ class SQLiteStore:
         return {name: int(value) for name, value in rows}
 
     async def record_unanswered(self, text: str, language: str) -> None:
-        now = self._now()
-        await self._run(
+        # The day only and a random id, written on its own (autocommit, never with
+        # the person's row): neither time nor order can tie it to a users row.
+        row = (random_row_id(), text, language, day_start(self._clock()).timestamp())
+        await self._optional(
             lambda c: c.execute(
-                "INSERT INTO unanswered (text, language, created_at) VALUES (?, ?, ?)",
-                (text, language, now),
+                "INSERT INTO unanswered (id, text, language, created_at) VALUES (?, ?, ?, ?)",
+                row,
             )
         )
 
     async def unanswered(self) -> list[tuple[str, str]]:
-        """The kept unanswered questions as (text, language), oldest first."""
-        rows = await self._run(
-            lambda c: c.execute("SELECT text, language FROM unanswered ORDER BY id").fetchall()
+        """The kept unanswered questions as (text, language), by day (random within one)."""
+        rows = await self._read(
+            lambda c: c.execute(
+                "SELECT text, language FROM unanswered ORDER BY created_at, id"
+            ).fetchall()
         )
         return [(t, lang) for t, lang in rows]
 
@@ -356,4 +465,4 @@ class SQLiteStore:
             c.execute("COMMIT")
             return {"users": users, "answered_posts": posts, "unanswered": questions}
 
-        return await self._run(purge)
+        return await self._write(purge)

@@ -1,0 +1,161 @@
+"""Bluesky faults from issue 12, with the real SDK against the fake XRPC server.
+
+* the saved 5-minute request count is not doubled by in-process restarts;
+* network failures are not password logins (a PDS down at first start does
+  not lock the bot out "for too many logins");
+* no reply in a thread whose root is a ``blockedPost`` (its author blocks us);
+* a reply thread cut after its first post is completed later, after a restart too;
+* a quote of the bot that does not tag it is not answered;
+* post URIs (they hold DIDs) are not logged at INFO.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+from store_fixtures import free_port
+
+from bot.adapters.bluesky import UNFINISHED_KEY, BlueskyChannel, _Retry
+from bot.adapters.bluesky_limits import Gate
+from bot.core import Core
+from bot.kb.loader import load_knowledge
+from bot.store.memory import MemoryStore
+
+pytestmark = pytest.mark.timeout(60)
+SHORT = "how do I stop Grok training?"  # two posts with BLUESKY_MAX_POSTS=4
+LONG = "turn off personalisation and data sharing"  # four posts
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeXrpc]:
+    server = await FakeXrpc().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> Core:
+    return Core(load_knowledge(write_test_kb(tmp_path / "kb")), MemoryStore())
+
+
+class Running:
+    def __init__(self, channel: BlueskyChannel) -> None:
+        self.channel = channel
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> BlueskyChannel:
+        self.task = asyncio.create_task(self.channel.run(self.stop))
+        return self.channel
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, timeout=10)
+
+
+async def test_in_process_restarts_do_not_double_the_request_count(
+    core: Core, fake: FakeXrpc
+) -> None:
+    channel = fake_channel(core, fake)  # the runner restarts the same object
+    for round_ in range(4):
+        uri = fake.add_mention(SHORT, author=f"user{round_}")
+        async with Running(channel):
+            await until(lambda u=uri: len(fake.replies_to(u)) == 1)
+        # Every request of the process is within the window: no more, no less.
+        assert channel.requests.last_window() == channel.requests.total == len(fake.calls)
+
+
+async def test_network_failures_are_not_password_logins(core: Core, fake: FakeXrpc) -> None:
+    channel = fake_channel(core, fake)
+    down = f"http://127.0.0.1:{free_port()}"  # the PDS is down at first start
+    channel.settings = dataclasses.replace(channel.settings, service_url=down)
+    for _ in range(6):
+        channel.gate = Gate()  # no backoff hold: each try reaches for the network
+        with pytest.raises(_Retry):
+            await channel.login()
+    channel.settings = dataclasses.replace(channel.settings, service_url=fake.url)
+    channel.gate = Gate()
+    await channel.login()  # before: "too many Bluesky password logins in 5 minutes"
+    assert channel.did == fake.did
+    assert fake.count("com.atproto.server.createSession") == 1
+    await channel._close_client()
+
+
+async def test_no_reply_in_a_thread_whose_root_author_blocks_the_bot(
+    core: Core, fake: FakeXrpc
+) -> None:
+    root = fake.add_post("my thread; I blocked that bot", author="carol")
+    fake.blocked.add(root)
+    inside = fake.add_mention(SHORT, author="alice", in_thread=root)
+    elsewhere = fake.add_mention(SHORT, author="dave")
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(elsewhere)) == 1)
+        await until(lambda: core.store._counters.get("bluesky.skipped_blocked") == 1)
+    assert fake.replies_to(inside) == []
+    assert await core.store.is_answered(inside)  # handled: not tried again
+
+
+async def test_a_reply_in_an_open_thread_is_answered(core: Core, fake: FakeXrpc) -> None:
+    root = fake.add_post("a thread anyone may join", author="carol")
+    inside = fake.add_mention(SHORT, author="alice", in_thread=root)
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(inside)) == 1)
+    assert fake.replies_to(inside)[0]["record"]["reply"]["root"]["uri"] == root
+
+
+async def test_a_quote_that_does_not_tag_the_bot_is_not_answered(
+    core: Core, fake: FakeXrpc
+) -> None:
+    untagged = fake.add_mention(SHORT, author="alice", reason="quote", mention_bot=False)
+    tagged = fake.add_mention(SHORT, author="bob", reason="quote")
+    async with Running(fake_channel(core, fake)):
+        await until(lambda: len(fake.replies_to(tagged)) == 1)  # same page: both were read
+    assert fake.replies_to(untagged) == []
+
+
+def thread_under(fake: FakeXrpc, uri: str) -> list[dict]:
+    """The bot's posts chained under ``uri``, in order."""
+    chain, parent = [], uri
+    while True:
+        children = fake.replies_to(parent)
+        if not children:
+            return chain
+        chain.append(children[0])
+        parent = children[0]["uri"]
+
+
+async def test_a_thread_cut_after_its_first_post_is_completed_after_a_restart(
+    core: Core, fake: FakeXrpc, caplog: pytest.LogCaptureFixture
+) -> None:
+    uri = fake.add_mention(LONG, author="alice")
+    # The first post goes out; then the PDS fails every post for a while.
+    fake.faults["com.atproto.repo.createRecord"] = [(), *[("500",)] * 4]
+    first = fake_channel(core, fake, BLUESKY_MAX_POSTS="4")
+    with caplog.at_level(logging.INFO):
+        async with Running(first):
+            await until(lambda: len(fake.replies_to(uri)) == 1)
+            await until(lambda: not fake.faults["com.atproto.repo.createRecord"])
+    assert len(thread_under(fake, uri)) == 1  # cut: one post of four
+    assert await core.store.get_value(UNFINISHED_KEY)  # the rest is kept
+
+    second = fake_channel(core, fake, BLUESKY_MAX_POSTS="4")  # a new process
+    with caplog.at_level(logging.INFO):
+        async with Running(second):
+            await until(lambda: len(thread_under(fake, uri)) == 4)
+            await until(lambda: not second._unfinished)
+    chain = thread_under(fake, uri)
+    assert [p["record"]["reply"]["root"]["uri"] for p in chain] == [uri] * 4
+    assert len(fake.replies_to(uri)) == 1  # completed, not answered again
+    assert await core.store.get_value(UNFINISHED_KEY) is None
+    # Post URIs (they name the asker's DID) stay out of the INFO logs.
+    asker = uri.removeprefix("at://").split("/")[0]
+    assert asker not in caplog.text and uri not in caplog.text
+    assert re.search(r"answered post-[0-9a-f]{12} \(4 post\(s\)\)", caplog.text)
