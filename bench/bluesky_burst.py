@@ -86,7 +86,12 @@ def main() -> int:
             handle=bot.handle,
             password=PW,
             db=tmp / "bot.sqlite3",
-            extra={"BLUESKY_POLL_INTERVAL": str(args.poll)},
+            extra={
+                "BLUESKY_POLL_INTERVAL": str(args.poll),
+                # A crowd simulated by a few accounts: no per-person limit or cap.
+                "PRIVACYBOT_USER_RATE": "off",
+                "BLUESKY_MAX_POSTS_PER_PERSON_HOUR": "1000000",
+            },
         )
         proc = BotProcess(env, tmp / "bot.log", kb).start()
         assert proc.proc is not None

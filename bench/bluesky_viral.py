@@ -123,6 +123,9 @@ def main() -> int:
                 "BLUESKY_POLL_INTERVAL": str(args.poll),
                 "BLUESKY_WRITES_PER_HOUR": str(args.writes_per_hour),
                 "BLUESKY_MAX_POSTS": "1",
+                # A crowd simulated by a few accounts: no per-person limit or cap.
+                "PRIVACYBOT_USER_RATE": "off",
+                "BLUESKY_MAX_POSTS_PER_PERSON_HOUR": "1000000",
             },
         )
         proc = BotProcess(env, tmp / "bot.log", kb).start()

@@ -191,10 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import (
         cli_bluesky,  # noqa: F401  (registers `bluesky setup-profile`)
         cli_ops,  # noqa: F401  (registers run/config/admin into EXTENSIONS)
+        cli_preview,
     )
 
     for extend in EXTENSIONS:
         extend(sub, kb_sub)
+    cli_preview.register(sub)
     return parser
 
 

@@ -9,19 +9,31 @@ adapter renders within its own limits.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
+import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from bot import metrics
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import SURFACES, Topic
-from bot.messages import Alternative, Choice, IncomingMessage, Reply, SourceRef
+from bot.messages import (
+    DETAIL_PARTS,
+    Alternative,
+    Choice,
+    IncomingMessage,
+    Part,
+    Reply,
+    SourceRef,
+    SurfaceAnswer,
+)
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher
+from bot.nlu.normalize import clean
 from bot.nlu.understand import Context, Engine, Understanding
 from bot.ratelimit import UserRateLimiter, Verdict
 from bot.store.base import Store, UserState
@@ -34,6 +46,30 @@ T = TypeVar("T")
 HELP_TOPIC = "bot.help"
 PRIMARY_PLATFORM = "x"
 MAX_RELATED = 3
+MAX_SOURCES = 3
+MAX_HELP_TOPICS = 5
+MAX_INLINE = 10
+# Words that ask for one detail part after a short answer (cleaned: lower case, no
+# accents), in every language the bot speaks; "more" means the next useful part.
+_PART_WORDS: dict[str, Part | Literal["more"]] = {
+    **dict.fromkeys(
+        ("more", "tell me more", "details", "plus", "en savoir plus", "dis m en plus", "mas",
+         "mais", "mehr", "altro", "di piu", "もっと", "詳しく", "詳細"),
+        "more",
+    ),
+    **dict.fromkeys(
+        ("sources", "source", "your sources", "fuentes", "fuente", "fontes", "fonte", "quellen",
+         "quelle", "fonti", "出典", "ソース", "情報源"),
+        "sources",
+    ),
+    **dict.fromkeys(
+        ("why", "pourquoi", "por que", "porque", "warum", "perche", "なぜ", "どうして"), "why"
+    ),
+    **dict.fromkeys(("related", "voir aussi", "see also"), "related"),
+}  # fmt: skip
+# A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
+# as "x-grok_training", optionally followed by "-fr" for the language.
+_PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)-([a-z][a-z0-9_]*)(?:-([a-z]{2}))?$")
 
 
 class Forgotten(enum.Enum):
@@ -146,8 +182,12 @@ class Core:
         return verdict
 
     async def handle(self, message: IncomingMessage) -> Reply:
-        """Answer one message (see :meth:`respond` for what was understood)."""
-        return (await self.respond(message)).reply
+        """Answer one message (see :meth:`respond` for what was understood).
+
+        "more", "sources" or "why" after an answer shows that part of it
+        (:meth:`detail_request`); anything else goes to :meth:`respond`.
+        """
+        return await self.detail_request(message) or (await self.respond(message)).reply
 
     async def respond(self, message: IncomingMessage) -> Answer:
         """Understand a message, update the person's state and build the reply.
@@ -307,15 +347,22 @@ class Core:
         surface: str | None = None,
         confidence: float = 1.0,
         alternatives: tuple[tuple[str, float], ...] = (),
+        part: Part = "short",
     ) -> Reply:
-        """Build the full answer for a topic (also used when a button is pressed).
+        """Build the answer for a topic, with every part, showing ``part``.
+
+        The short answer holds the summary, the steps for one surface and the
+        direct link; the details are the other surfaces, the facts and caveats
+        ("why"), the best three sources with their dates and the related topics.
+        Renderers show ``part`` and offer the others (``Reply.parts``).
 
         Args:
             topic_id: The topic to answer.
-            language: ``en`` or ``fr``.
-            surface: ``web``/``ios``/``android``/``app`` or None for the default.
+            language: The reply's language.
+            surface: ``web``/``ios``/``android``/``app``, or None for the default.
             confidence: Reported confidence.
             alternatives: Other candidate topics with scores.
+            part: Which part to show (see :data:`bot.messages.Part`).
 
         Returns:
             An ``answer`` reply.
@@ -331,18 +378,30 @@ class Core:
         if chosen is not None:
             entry = loc.steps[chosen]
             steps, note = tuple(entry.steps), entry.note
+        others = tuple(
+            SurfaceAnswer(name, text(language, f"surface.on.{name}"), tuple(e.steps), e.note)
+            for name, e in sorted(loc.steps.items(), key=lambda item: SURFACES.index(item[0]))
+            if name != chosen
+        )
         choices = [
-            Choice("surface", s, text(language, f"surface.{s}"))
-            for s in SURFACES
-            if s in loc.steps and s != chosen
+            Choice("surface", o.surface, text(language, f"surface.{o.surface}")) for o in others
         ]
-        choices += [
+        related = [
             Choice("topic", rel, self._kb.topics[rel].lang(language).title)
             for rel in topic.related[:MAX_RELATED]
+            if rel in self._kb.topics
         ]
+        choices += related
+        sources = self.best_sources(topic_id)
+        available = {
+            "surfaces": bool(others),
+            "why": bool(topic.fact_lines(language) or loc.caveats),
+            "sources": bool(sources),
+            "related": bool(related),
+        }
         items: tuple[str, ...] = ()
         if topic_id == HELP_TOPIC:
-            items = self._topic_titles(language)
+            items = self._help_items(language)
         return Reply(
             kind="answer",
             language=language,
@@ -358,9 +417,7 @@ class Core:
             url=topic.url,
             facts=tuple(topic.fact_lines(language)),
             caveats=tuple(loc.caveats),
-            sources=tuple(
-                SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.best_sources(3)
-            ),
+            sources=sources,
             last_verified=topic.last_verified,
             items=items,
             choices=tuple(choices),
@@ -368,7 +425,142 @@ class Core:
                 Alternative(t, round(c, 3)) for t, c in alternatives if t != topic_id
             ),
             labels=labels(language),
+            part=part,
+            parts=tuple(p for p in DETAIL_PARTS if available[p]),
+            other_surfaces=others,
+            surface_asked=surface is not None and chosen is not None,
         )
+
+    def best_sources(self, topic_id: str, n: int = MAX_SOURCES) -> tuple[SourceRef, ...]:
+        """The ``n`` sources a reply shows: official, then regulator, then newest press."""
+        topic = self._kb.topics[topic_id]
+        return tuple(SourceRef(s.title, s.publisher, s.url, s.date) for s in topic.best_sources(n))
+
+    def topic_part(
+        self, topic_id: str, language: str, part: Part, *, surface: str | None = None
+    ) -> Reply:
+        """Show one part of a topic: what a button or "more", "sources", "why" asks for.
+
+        Args:
+            topic_id: The topic.
+            language: The reply's language.
+            part: ``short``, ``surfaces``, ``why``, ``sources``, ``related`` or ``full``.
+            surface: The surface the person is on, if known.
+
+        Returns:
+            An ``answer`` reply whose ``part`` is the one asked for, or the short
+            answer when the topic has nothing in that part.
+
+        Raises:
+            KeyError: If the topic does not exist.
+        """
+        reply = self.topic_reply(topic_id, language, surface=surface)
+        if part in ("short", "full") or part in reply.parts:
+            return dataclasses.replace(reply, part=part)
+        return reply
+
+    def next_part(self, reply: Reply) -> Part | None:
+        """The detail a person most likely wants after ``reply`` ("more").
+
+        After the short answer that is "why" (other surfaces are asked for by
+        name: "on Android"); after a detail part, the one that follows it.
+        """
+        if reply.kind != "answer" or reply.part == "full":
+            return None
+        following = reply.parts
+        if reply.part == "short":
+            following = tuple(p for p in following if p != "surfaces")
+        elif reply.part in following:
+            following = following[following.index(reply.part) + 1 :]
+        return following[0] if following else None
+
+    async def detail_request(self, message: IncomingMessage) -> Reply | None:
+        """The detail part a message asks for ("more", "sources", "why"), if that is all it says.
+
+        A person who got a short answer asks for the rest in a word or two; the
+        part is shown for their last topic, on their last surface. Anything else
+        (a question, "and on Android?") is left to :meth:`respond`.
+
+        Args:
+            message: The incoming message.
+
+        Returns:
+            The part's reply, or None when the message asks for no part or the
+            person has no last topic.
+        """
+        raw = message.text or ""
+        # clean() keeps Latin letters only; Japanese words are looked up as written.
+        asked = _PART_WORDS.get(clean(raw).strip(" ?!.") or raw.strip(" ?!.？！。、").lower())
+        if asked is None or message.user_id is None:
+            return None
+        state = await self._best_effort(
+            "get_user", self.store.get_user(message.channel, message.user_id)
+        )
+        if state is None or not state.last_topic or state.last_topic not in self._kb.topics:
+            return None
+        language = state.language or normalize_hint(message.language_hint) or "en"
+        part: Part
+        if asked == "more":
+            short = self.topic_reply(state.last_topic, language, surface=state.surface)
+            part = self.next_part(short) or "short"
+        else:
+            part = asked
+        return self.topic_part(state.last_topic, language, part, surface=state.surface)
+
+    def inline_replies(self, query: str, language_hint: str | None) -> tuple[str, list[Reply]]:
+        """Short answers to share from any chat (Telegram inline mode); nothing is stored.
+
+        Args:
+            query: What the person typed after the bot's name.
+            language_hint: Their app's language.
+
+        Returns:
+            The language and the answers of the topics that match, best first;
+            none when the query is empty or matches nothing.
+        """
+        language = normalize_hint(language_hint) or "en"
+        question = query.strip()
+        if not clean(question):
+            return language, []
+        match = self._engine.matcher.understand(question, language_hint=language)
+        topic_ids = [t for t, s in match.ranked if s >= self._engine.matcher.threshold]
+        if match.topic_id is None and not match.ambiguous:
+            topic_ids = []
+        return match.language, [
+            self.topic_reply(t, match.language, surface=match.surface)
+            for t in topic_ids[:MAX_INLINE]
+        ]
+
+    @staticmethod
+    def deep_link_payload(topic_id: str, language: str | None = None) -> str:
+        """The ``/start`` payload that opens a topic (``x.grok_training`` → ``x-grok_training``)."""
+        payload = topic_id.replace(".", "-")
+        return f"{payload}-{language}" if language else payload
+
+    def deep_link_topic(self, payload: str) -> tuple[str, str | None] | None:
+        """The topic (and language, if given) a ``/start`` payload opens; None if unknown."""
+        found = _PAYLOAD.match(payload.strip())
+        if not found:
+            return None
+        topic_id = f"{found.group(1)}.{found.group(2)}"
+        if topic_id not in self._kb.topics:
+            return None
+        return topic_id, normalize_hint(found.group(3)) if found.group(3) else None
+
+    def _help_items(self, language: str) -> tuple[str, ...]:
+        # The short answer fits one screen: X's first topics by name, the other
+        # platforms in one line (/topics lists every topic).
+        primary = [t for t in self._kb.topics.values() if t.platform == PRIMARY_PLATFORM]
+        others = dict.fromkeys(
+            # "Google (Gemini, Web & App Activity)" is "Google" in a list of names.
+            re.sub(r"\s*\(.*\)$", "", self._kb.platforms.get(t.platform, t.platform))
+            for t in self._kb.topics.values()
+            if t.platform not in (PRIMARY_PLATFORM, "bot")
+        )
+        items = [t.lang(language).title for t in primary[:MAX_HELP_TOPICS]]
+        if others:
+            items.append(f"{text(language, 'help.also')} {', '.join(others)}")
+        return tuple(items)
 
     def _topic_titles(self, language: str) -> tuple[str, ...]:
         # X first: it is what most people come for; then the other platforms.

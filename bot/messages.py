@@ -15,6 +15,16 @@ from typing import Literal
 
 ReplyKind = Literal["answer", "clarify", "fallback", "not_covered", "smalltalk"]
 ChoiceKind = Literal["surface", "topic"]
+Part = Literal["short", "surfaces", "why", "sources", "related", "full"]
+"""Which part of an answer a reply shows.
+
+``short`` is what every channel sends first (summary, the steps for the
+person's surface, the direct link); ``surfaces`` (the steps elsewhere), ``why``
+(facts and caveats), ``sources`` (the best three, dated) and ``related`` (other
+topics) are the details a person asks for; ``full`` is everything (the
+terminal's ``--full``).
+"""
+DETAIL_PARTS: tuple[Part, ...] = ("surfaces", "why", "sources", "related")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +76,38 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class SurfaceAnswer:
+    """The steps of a topic on one surface (web, iPhone app, Android app)."""
+
+    surface: str
+    label: str
+    steps: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShortAnswer:
+    """The part every channel sends first: what to do, now."""
+
+    title: str
+    summary: str
+    short: str
+    surface: SurfaceAnswer | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """The parts sent only on request."""
+
+    surfaces: tuple[SurfaceAnswer, ...]
+    facts: tuple[str, ...]
+    caveats: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    related: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Alternative:
     """A topic the engine also considered, with its confidence."""
 
@@ -78,11 +120,16 @@ class Reply:
     """What the core answers: structure, never markup.
 
     ``kind`` is ``answer`` when a topic was chosen, ``clarify`` when two topics
-    were too close to pick (``choices`` then holds them) and ``fallback`` when
+    were too close to pick (``choices`` then holds them), ``fallback`` when
     the engine does not know (``items`` then lists what it can help with),
     ``not_covered`` when the platform meant has no topic for the need yet
-    (``items``/``choices`` then offer what exists) and ``smalltalk`` for a
-    greeting or a thank-you (one short line).
+    (``choices`` then offer what exists) and ``smalltalk`` for greetings and
+    thanks (one line: ``title``).
+
+    An answer is laid out in parts (:data:`Part`): ``part`` says which one to
+    show, ``parts`` which details the person can still ask for, in order (the
+    core leaves out the empty ones). :attr:`short_answer` and :attr:`details`
+    group the fields by part; renderers only lay them out.
     """
 
     kind: ReplyKind
@@ -106,3 +153,27 @@ class Reply:
     alternatives: tuple[Alternative, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     """Localized headings for renderers ("Steps", "Sources", "Checked on"...)."""
+    part: Part = "short"
+    parts: tuple[Part, ...] = ()
+    other_surfaces: tuple[SurfaceAnswer, ...] = ()
+    surface_asked: bool = False
+    """The person named a surface ("on Android"): its steps belong in the short answer."""
+
+    @property
+    def short_answer(self) -> ShortAnswer:
+        """The summary, the steps for the person's surface and the direct link."""
+        surface = None
+        if self.surface is not None:
+            surface = SurfaceAnswer(self.surface, self.surface_label, self.steps, self.surface_note)
+        return ShortAnswer(self.title, self.summary, self.short, surface, self.url)
+
+    @property
+    def details(self) -> Details:
+        """Other surfaces, facts and caveats, the best sources, related topics."""
+        return Details(
+            self.other_surfaces,
+            self.facts,
+            self.caveats,
+            self.sources,
+            tuple(c for c in self.choices if c.kind == "topic"),
+        )

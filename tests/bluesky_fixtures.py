@@ -558,6 +558,9 @@ def fake_channel(core: Any, fake: Any, *, timeout: str = "0.5", **env: str) -> A
             "BLUESKY_SERVICE_URL": fake.url,
             "BLUESKY_POLL_INTERVAL": "0.1",
             "BLUESKY_TIMEOUT": timeout,
+            # The fake's mentions all come from one author: no per-person hourly cap
+            # unless a test sets one.
+            "BLUESKY_MAX_POSTS_PER_PERSON_HOUR": "1000000",
             **env,
         }
     )

@@ -495,6 +495,40 @@ class FakeTelegram:
         )
         return await self.push_update({"message": message})
 
+    async def send_media(
+        self, user: dict, kind: str, *, caption: str | None = None, text: str | None = None
+    ) -> dict:
+        """The user sends a photo, sticker, voice note... (``kind`` is the Message field)."""
+        chat = self.private_chat(user)
+        message_id = next(self._message_ids[chat["id"]])
+        media: Any = {
+            "photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}],
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u2",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+                "emoji": "👍",
+            },
+            "voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2},
+        }[kind]
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            kind: media,
+        }
+        if caption is not None:
+            message["caption"] = caption
+        self.messages[(chat["id"], message_id)] = SentMessage(
+            chat["id"], message_id, caption or "", [], None, None, False, message["date"]
+        )
+        return await self.push_update({"message": message})
+
     async def press(self, user: dict, message: SentMessage, data: str) -> str:
         """The user taps the inline button carrying ``data`` under ``message``."""
         query_id = str(next(self._query_ids))
@@ -992,6 +1026,18 @@ class FakeTelegram:
                 "markup are exactly the same as a current content and reply markup of the message",
             )
         msg.text, msg.entities, msg.html, msg.reply_markup = text, entities, source, markup
+        msg.edits += 1
+        return self._message_json(msg)
+
+    async def api_editmessagereplymarkup(self, params: dict) -> dict | bool:
+        chat_id = self._check_chat(params.get("chat_id"))
+        msg = self.messages.get((chat_id, params.get("message_id")))  # type: ignore[arg-type]
+        if msg is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        markup = self._check_markup(params.get("reply_markup"))
+        if markup == msg.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        msg.reply_markup = markup
         msg.edits += 1
         return self._message_json(msg)
 

@@ -147,6 +147,7 @@ def test_english_mention_gets_a_threaded_reply_with_a_link(world: dict[str, Any]
     assert ("x.com/settings/grok_settings", "https://x.com/settings/grok_settings") in _facet_texts(
         record
     )
+    assert record.embed.external.uri == "https://x.com/settings/grok_settings"  # a link card
     world["first_answer"] = reply
 
 
@@ -160,7 +161,7 @@ def test_french_mention_is_answered_in_french(world: dict[str, Any]) -> None:
     reply = _reply(world, mention.uri, client=world["bob"].client)
     assert reply.record.langs == ["fr"]
     assert reply.record.text.startswith("Décochez")
-    assert "Sur le web" in reply.record.text
+    assert "Lien direct\u202f: x.com/settings/grok_settings" in reply.record.text
 
 
 def test_nested_reply_keeps_the_thread_root(world: dict[str, Any]) -> None:
@@ -179,9 +180,11 @@ def test_nested_reply_keeps_the_thread_root(world: dict[str, Any]) -> None:
     assert reply.record.reply.root.uri == top.uri
 
 
-def test_long_answer_is_a_thread_within_the_grapheme_limit(world: dict[str, Any]) -> None:
+def test_long_steps_asked_for_are_a_thread_within_the_grapheme_limit(
+    world: dict[str, Any],
+) -> None:
     mention = world["stack"].post_mention(
-        world["alice"].client, world["bot"], " turn off personalisation and data sharing"
+        world["alice"].client, world["bot"], " turn off personalisation and data sharing on the web"
     )
     first = _reply(world, mention.uri)
     assert first.record.reply.root.uri == mention.uri
@@ -209,8 +212,13 @@ def test_long_answer_is_a_thread_within_the_grapheme_limit(world: dict[str, Any]
         assert post.record.reply.root.uri == mention.uri
         assert post.record.reply.parent.uri == previous
         previous = post.uri
-    # The emoji with skin tone and ZWJ survives whole, and no step is cut mid-word.
-    assert "🙅🏽‍♀️" in posts[0].record.text
+    assert posts[0].record.text.startswith("Direct link: ")  # the link first, then the steps
+    # Without a surface: one post, whose emoji with skin tone and ZWJ survives whole.
+    short = world["stack"].post_mention(
+        world["alice"].client, world["bot"], " turn off personalisation and data sharing"
+    )
+    assert "🙅🏽‍♀️" in _reply(world, short.uri).record.text
+    # No step is cut mid-word.
     for post in posts[1:]:
         assert re.match(r"^(On the web:|\d\. Step \d)", post.record.text)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from bot.core import Core, Forgotten
 from bot.kb.loader import load_knowledge
 from bot.messages import IncomingMessage
+from bot.render.dates import format_date
 from bot.render.plain import render_plain
 from bot.store.memory import MemoryStore
 
@@ -84,7 +86,46 @@ async def test_answer_carries_steps_link_facts_sources_and_date(core: Core) -> N
     assert reply.facts and reply.sources and reply.last_verified
     assert {c.value for c in reply.choices if c.kind == "surface"} == {"ios", "android"}
     text = render_plain(reply)
-    assert reply.url in text and reply.last_verified.isoformat() in text
+    assert reply.url in text and format_date(reply.last_verified, "en") in text
+    assert reply.parts == ("surfaces", "why", "sources", "related")
+    assert len(reply.sources) <= 3  # the best three, not every source
+
+
+async def test_topic_part_shows_one_part_and_falls_back_to_the_short_answer(core: Core) -> None:
+    why = core.topic_part("x.grok_training", "fr", "why", surface="android")
+    assert why.part == "why" and why.surface == "android" and why.language == "fr"
+    assert why.details.facts == why.facts and why.short_answer.surface is not None
+    assert core.next_part(why) == "sources"
+    privacy = core.topic_part("bot.privacy", "en", "surfaces")  # it has no steps at all
+    assert privacy.part == "short"
+
+
+async def test_a_word_asks_for_a_detail_part_of_the_last_topic(core: Core) -> None:
+    await core.handle(IncomingMessage(text="stop grok training on android", user_id="d1"))
+    sources = await core.detail_request(IncomingMessage(text="Sources ?", user_id="d1"))
+    assert sources is not None and sources.part == "sources"
+    assert sources.topic_id == "x.grok_training" and sources.surface == "android"
+    more = await core.detail_request(IncomingMessage(text="more", user_id="d1"))
+    assert more is not None and more.part == "why"
+    assert await core.detail_request(IncomingMessage(text="more", user_id="nobody")) is None
+    question = IncomingMessage(text="how do I delete my account", user_id="d1")
+    assert await core.detail_request(question) is None
+
+
+def test_deep_link_payloads_round_trip(core: Core) -> None:
+    for topic_id in core.kb.topics:
+        payload = core.deep_link_payload(topic_id, "fr")
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload)
+        assert core.deep_link_topic(payload) == (topic_id, "fr")
+        assert core.deep_link_topic(core.deep_link_payload(topic_id)) == (topic_id, None)
+    assert core.deep_link_topic("x-nothing") is None and core.deep_link_topic("<b>") is None
+
+
+def test_inline_replies_are_empty_when_nothing_matches(core: Core) -> None:
+    _, replies = core.inline_replies("grok training", "en")
+    assert replies and replies[0].topic_id == "x.grok_training"
+    assert core.inline_replies("what is the weather in Paris", "en")[1] == []
+    assert core.inline_replies("   ", "fr") == ("fr", [])
 
 
 async def test_surface_named_in_the_question_is_used(core: Core) -> None:
@@ -119,8 +160,9 @@ async def test_reply_language_follows_question_not_hint(core: Core) -> None:
 async def test_help_lists_topics(core: Core) -> None:
     reply = await core.handle(IncomingMessage(text="/help"))
     assert reply.topic_id == "bot.help"
-    titles = {t.en.title for t in core.kb.topics.values() if t.platform != "bot"}
-    assert set(reply.items) == titles
+    titles = [t.en.title for t in core.kb.topics.values() if t.platform == "x"]
+    assert list(reply.items[:-1]) == titles[:5]
+    assert reply.items[-1].startswith("Also:") and "LinkedIn" in reply.items[-1]
 
 
 async def test_forget_erases_user_state(core: Core) -> None:

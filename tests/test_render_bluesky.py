@@ -9,9 +9,13 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core import Core
+from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.schema import LANGUAGES
 from bot.messages import Choice, Reply, SourceRef
 from bot.render.bluesky import (
     MAX_GRAPHEMES,
+    ExternalEmbed,
     Paragraph,
     Post,
     Span,
@@ -82,7 +86,67 @@ def test_short_answer_fits_one_post_with_the_direct_link_facet() -> None:
         posts[0]
     )
     assert posts[0].text.startswith("Untick the Grok box")
-    assert "1. Open Settings." in posts[0].text
+    assert "1. Open Settings." not in posts[0].text  # the one-post answer says what to do
+    assert posts[0].embed == ExternalEmbed(
+        "https://x.com/settings/grok_settings", "Stop Grok training", "Untick the box."
+    )
+    (asked,) = render_bluesky(_reply(surface_asked=True))  # "on the web?": the steps fit
+    assert asked.text.startswith("On the web:\n1. Open Settings.") and asked.embed is not None
+    assert "Untick the Grok box" not in asked.text  # a follow-up never repeats the first post
+    assert asked.facets[-1].uri == "https://x.com/settings/grok_settings"
+
+
+def test_every_topic_is_one_post_with_a_link_facet_and_a_card_when_it_has_a_url() -> None:
+    core = Core(load_knowledge(default_dir()))
+    for topic_id, topic in core.kb.topics.items():
+        for language in LANGUAGES:
+            posts = render_bluesky(core.topic_reply(topic_id, language))
+            assert len(posts) == 1, (topic_id, language)
+            _check(posts[0])
+            assert posts[0].facets, (topic_id, language)
+            if topic.url:
+                assert topic.url in [f.uri for f in posts[0].facets]
+                assert posts[0].embed is not None and posts[0].embed.uri == topic.url
+
+
+def test_domain_names_and_urls_in_the_text_become_link_facets() -> None:
+    (post,) = render_bluesky(
+        _reply(short="Go to x.com or gemini.google.com/app, not me@mail.com. Café.fr!", url=None)
+    )
+    found = _link_texts(post)
+    assert ("x.com", "https://x.com") in found
+    assert ("gemini.google.com/app", "https://gemini.google.com/app") in found
+    assert not any("mail.com" in text for text, _ in found)
+    assert post.embed is None
+
+
+def test_detail_parts_sources_dated_in_the_reply_language() -> None:
+    sources = tuple(
+        SourceRef(f"T{i}", f"Pub{i}", f"https://example.org/{i}", dt.date(2026, 12, 5))
+        for i in range(3)
+    )
+    (post,) = render_bluesky(
+        _reply(language="fr", labels=labels("fr"), sources=sources, part="sources")
+    )
+    assert "Pub0, 5 décembre 2026\u202f: example.org/0" in post.text
+    assert [uri for _, uri in _link_texts(post)] == [s.url for s in sources]
+    assert post.embed is None
+    (why,) = render_bluesky(_reply(facts=("On by default.",), caveats=("EU only.",), part="why"))
+    assert why.text == "• On by default.\n\n• EU only."
+
+
+def test_off_topic_is_one_short_post_and_smalltalk_one_line() -> None:
+    fallback = Reply(
+        kind="fallback",
+        language="en",
+        topic_id=None,
+        confidence=0.0,
+        title="Sorry, I don't know how to answer that.",
+        items=tuple(f"Topic {i}" for i in range(16)),
+        labels=labels("en"),
+    )
+    (post,) = render_bluesky(fallback)
+    assert "Topic" not in post.text and grapheme_len(post.text) < 200
 
 
 def test_facet_offsets_are_utf8_bytes_after_multibyte_text() -> None:
@@ -109,7 +173,7 @@ def test_long_answer_becomes_a_thread_split_at_step_boundaries() -> None:
     steps = tuple(
         f"Step {i} is a long sentence about what to tap in the settings page." * 2 for i in range(9)
     )
-    posts = render_bluesky(_reply(steps=steps), max_posts=4)
+    posts = render_bluesky(_reply(steps=steps, surface_asked=True), max_posts=4)
     assert 2 <= len(posts) <= 4
     for post in posts:
         _check(post)
@@ -123,7 +187,7 @@ def test_long_answer_becomes_a_thread_split_at_step_boundaries() -> None:
 
 def test_thread_is_capped_with_an_ellipsis() -> None:
     steps = tuple("word " * 55 for _ in range(10))
-    posts = render_bluesky(_reply(steps=steps), max_posts=3)
+    posts = render_bluesky(_reply(steps=steps, surface_asked=True), max_posts=3)
     assert len(posts) == 3
     assert posts[-1].text.endswith("…")
 
@@ -166,7 +230,9 @@ def test_clarify_lists_the_choices() -> None:
         labels=labels("en"),
     )
     posts = render_bluesky(reply)
-    assert "• Stop Grok training" in posts[0].text and "• Delete account" in posts[0].text
+    (post,) = posts
+    assert "1. Stop Grok training\n2. Delete account" in post.text  # reply with a number
+    assert post.text.endswith("Reply with a number.")
 
 
 def test_oversized_word_is_hard_cut_at_grapheme_boundaries() -> None:
@@ -224,7 +290,23 @@ def test_fuzz_every_post_fits_and_every_link_survives(paras: list[Paragraph], li
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(max_size=200), max_size=8), st.text(max_size=400))
 def test_fuzz_render_reply(steps: list[str], short: str) -> None:
-    posts = render_bluesky(_reply(steps=tuple(steps), short=short or "x"))
+    posts = render_bluesky(_reply(steps=tuple(steps), short=short or "x", surface_asked=True))
     assert 1 <= len(posts) <= 4
     for post in posts:
         _check(post)
+
+
+def test_not_covered_numbers_what_exists_and_asks_for_a_number() -> None:
+    reply = Reply(
+        kind="not_covered",
+        language="fr",
+        topic_id=None,
+        confidence=0.5,
+        title="Je n'ai rien sur Pinterest et l'IA.",
+        summary="Voici ce que j'ai :",
+        choices=(Choice("topic", "a", "Compte privé"), Choice("topic", "b", "Supprimer")),
+        labels=labels("fr"),
+    )
+    (post,) = render_bluesky(reply)
+    assert "Voici ce que j'ai\u202f:\n\n1. Compte privé\n2. Supprimer" in post.text
+    assert post.text.endswith("Répondez par un numéro.")

@@ -6,6 +6,7 @@ that answers the bot with Telegram's "can't parse entities" errors.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import subprocess
@@ -16,19 +17,23 @@ from fake_telegram import parse_html, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.messages import Choice, Reply, SourceRef
+from bot.core import Core
+from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.schema import LANGUAGES
+from bot.messages import Choice, Reply, SourceRef, SurfaceAnswer
 from bot.render.telegram_html import (
     MAX_CALLBACK_DATA,
     MAX_MESSAGE_LENGTH,
+    SHORT_TARGET,
     encode_callback,
     language_buttons,
-    needs_separate_details,
     parse_callback,
-    render_answer,
     render_reply,
     render_text,
     reply_keyboard,
+    visible_length,
 )
+from bot.render.typography import typeset
 from bot.texts import labels
 
 NASTY = "Tom & Jerry <b>not bold</b> \"quotes\" 'single' 1 < 2 > 0 &amp; &lt; 😀 é"
@@ -59,6 +64,11 @@ def answer(**changes: object) -> Reply:
             Choice("topic", "x.grok_history", "Delete Grok history"),
         ),
         "labels": labels("en"),
+        "parts": ("surfaces", "why", "sources", "related"),
+        "other_surfaces": (
+            SurfaceAnswer("ios", "In the iPhone app", ("Tap Settings.",)),
+            SurfaceAnswer("android", "In the Android app", ("Tap Menu.",), "Labels differ."),
+        ),
     }
     base.update(changes)
     return Reply(**base)  # type: ignore[arg-type]
@@ -69,18 +79,72 @@ def visible(chunks: list[str]) -> str:
     return "\n".join(parse_html(c)[0] for c in chunks)
 
 
-def test_an_answer_has_bold_title_numbered_steps_link_and_dated_sources() -> None:
+def test_the_short_answer_has_title_summary_numbered_steps_and_link_only() -> None:
     (html,) = render_reply(answer())
     text, entities = parse_html(html)
     bold = [text[e["offset"] : e["offset"] + e["length"]] for e in entities if e["type"] == "bold"]
     assert "Stop Grok training" in bold and "1." in bold and "2." in bold
-    assert "Steps — On the web" in bold
+    assert "On the web:" in bold
     links = [e["url"] for e in entities if e["type"] == "text_link"]
-    assert "https://x.com/settings/grok_settings" in links
-    assert "https://help.x.com/grok?a=1&b=2" in links  # &amp; decoded back
-    assert "X Help — X, 2024-07-26" in text
+    assert links == ["https://x.com/settings/grok_settings"]
+    assert "Checked on 26 November 2026" in text
+    assert "On by default." not in text and "X Help" not in text  # details wait
+
+
+def test_each_detail_part_is_its_own_message() -> None:
+    (why,) = render_reply(answer(part="why"))
+    assert "On by default." in parse_html(why)[0] and "Labels change." in parse_html(why)[0]
+    (sources,) = render_reply(answer(part="sources"))
+    text, entities = parse_html(sources)
+    assert "https://help.x.com/grok?a=1&b=2" in [e.get("url") for e in entities]
+    assert "X Help — X, 26 July 2024" in text
     assert "Undated — Blog, n.d." in text
-    assert "Checked on 2026-11-26" in text
+    (surfaces,) = render_reply(answer(part="surfaces"))
+    assert "In the Android app:" in parse_html(surfaces)[0]
+    assert "Labels differ." in parse_html(surfaces)[0]
+    (related,) = render_reply(answer(part="related"))
+    assert "• Delete Grok history" in parse_html(related)[0]
+
+
+def test_a_french_reply_has_french_dates_spacing_and_labels() -> None:
+    reply = answer(
+        language="fr",
+        labels=labels("fr"),
+        summary="Vous voulez arrêter ? Décochez : voilà !",
+        part="sources",
+    )
+    text = parse_html(render_reply(reply)[0])[0]
+    assert "26 juillet 2024" in text and "s.d." in text and "Vérifié le 26 novembre 2026" in text
+    short = parse_html(render_reply(dataclasses.replace(reply, part="short"))[0])[0]
+    assert "arrêter\u202f? Décochez\u202f: voilà\u202f!" in short
+    labels_shown = [b.label for row in reply_keyboard(reply) for b in row]
+    assert labels_shown == [
+        "↩ Réponse courte",
+        "Autres appareils",
+        "Pourquoi, ce qui se passe",
+        "Voir aussi",
+    ]
+
+
+def test_visible_length_counts_what_telegram_shows_not_the_html() -> None:
+    html = '<b>Tom &amp; Jerry</b> <a href="https://example.org/?a=1&amp;b=2">link</a> 😀'
+    assert visible_length(html) == utf16_len(parse_html(html)[0]) == len("Tom & Jerry link ") + 2
+    for reply in (answer(), answer(part="why"), answer(part="sources")):
+        for chunk in render_reply(reply):
+            assert visible_length(chunk) == utf16_len(parse_html(chunk)[0])
+
+
+def test_every_topic_s_short_answer_is_one_message_mostly_within_one_screen() -> None:
+    core = Core(load_knowledge(default_dir()))
+    lengths = []
+    for topic_id in core.kb.topics:
+        for language in LANGUAGES:
+            chunks = render_reply(core.topic_reply(topic_id, language))
+            assert len(chunks) == 1, (topic_id, language)
+            lengths.append(visible_length(chunks[0]))
+    within = sum(n <= SHORT_TARGET for n in lengths)
+    assert within >= 0.9 * len(lengths), sorted(lengths)
+    assert max(lengths) <= MAX_MESSAGE_LENGTH
 
 
 def test_every_interpolated_string_is_escaped() -> None:
@@ -93,39 +157,23 @@ def test_every_interpolated_string_is_escaped() -> None:
         url='https://example.org/a?x="1"&y=<2>',
         sources=(SourceRef(NASTY, NASTY, "https://example.org/?q=<b>&r='s'", None),),
     )
-    (html,) = render_reply(reply)
-    text, entities = parse_html(html)  # raises if Telegram would refuse it
+    text, entities = parse_html(render_reply(dataclasses.replace(reply, part="full"))[0])
     assert text.count(NASTY) == 7  # title, summary, step, note, fact, source, publisher
     assert all(e["type"] in {"bold", "italic", "text_link"} for e in entities)
     assert "https://example.org/?q=<b>&r='s'" in [e.get("url") for e in entities]
 
 
-def test_a_long_reply_is_split_at_paragraph_boundaries() -> None:
+def test_a_long_part_is_split_at_paragraph_boundaries() -> None:
     facts = tuple(f"Fact number {n}: " + "words " * 60 for n in range(40))
-    reply = answer(facts=facts)
-    first, rest = render_answer(reply)
-    chunks = first + rest
+    chunks = render_reply(answer(facts=facts, part="why"))
     assert len(chunks) > 1
     assert all(utf16_len(c) <= MAX_MESSAGE_LENGTH for c in chunks)
-    # The steps and the link stay together in the first part; details follow.
-    assert "Untick the box." in parse_html(first[0])[0]
-    assert "Sources" in visible(rest)
     for fact in facts:  # no fact cut in two: lines are never split when they fit
         assert sum(fact.strip() in parse_html(c)[0] for c in chunks) == 1
 
 
-def test_a_topic_keeps_its_layout_across_surfaces() -> None:
-    short = answer()
-    long = answer(steps=tuple("step " * 100 for _ in range(10)), facts=("f " * 1500,))
-    assert not needs_separate_details([short])
-    assert needs_separate_details([short, long])
-    first, rest = render_answer(short, separate_details=True)
-    assert len(first) == 1 and rest and "Sources" in visible(rest)
-    assert "Sources" not in visible(first)
-
-
 def test_a_line_without_spaces_longer_than_a_message_is_cut_safely() -> None:
-    reply = answer(facts=("&<" * 5000,), sources=())
+    reply = answer(facts=("&<" * 5000,), sources=(), part="why")
     chunks = render_reply(reply)
     assert all(utf16_len(c) <= MAX_MESSAGE_LENGTH for c in chunks)
     assert visible(chunks).count("&<") == 5000
@@ -153,6 +201,7 @@ def test_clarify_and_fallback_render_their_choices() -> None:
     assert "1. A <1>" in parse_html(html)[0]
     rows = reply_keyboard(clarify)
     assert [b.data for row in rows for b in row] == ["c:en:x.a:ios", "c:en:x.b:ios"]
+    assert [b.label for row in rows for b in row] == ["1. A <1>", "2. B & C"]
     fallback = Reply(
         kind="fallback",
         language="fr",
@@ -163,14 +212,29 @@ def test_clarify_and_fallback_render_their_choices() -> None:
         choices=(Choice("topic", "x.a", "A"),),
         labels=labels("fr"),
     )
-    assert "• Un" in visible(render_reply(fallback))
+    (html,) = render_reply(fallback)  # one short message, not a list of every topic
+    assert "Un" not in visible([html])
     assert reply_keyboard(fallback)[0][0].data == "c:fr:x.a"
+    smalltalk = Reply(kind="smalltalk", language="en", topic_id=None, confidence=1.0, title="Hi!")
+    assert visible(render_reply(smalltalk)) == "Hi!"
+    assert reply_keyboard(smalltalk) == []
 
 
-def test_answer_buttons_switch_surface_then_show_related_topics() -> None:
+def test_short_answer_buttons_switch_surface_then_open_each_detail_part() -> None:
     rows = reply_keyboard(answer())
     assert [b.data for b in rows[0]] == ["s:en:x.grok_training:ios", "s:en:x.grok_training:android"]
-    assert rows[1][0].data == "t:en:x.grok_history"
+    parts = [b.data for row in rows[1:] for b in row]
+    assert parts == [
+        "p:en:x.grok_training:why.web",
+        "p:en:x.grok_training:sources.web",
+        "p:en:x.grok_training:related.web",
+    ]
+    related = reply_keyboard(answer(part="related"))
+    assert related[0][0].data == "p:en:x.grok_training:short.web"  # back
+    assert related[-1][0].data == "t:en:x.grok_history"
+    parsed = parse_callback("p:en:x.grok_training:sources.ios")
+    assert parsed is not None and (parsed.part, parsed.surface) == ("sources", "ios")
+    assert parse_callback("p:en:x.grok_training:nonsense.ios") is None
 
 
 def test_callback_data_round_trips_and_stays_under_64_bytes() -> None:
@@ -187,7 +251,7 @@ def test_callback_data_round_trips_and_stays_under_64_bytes() -> None:
     assert encode_callback("t", "en", "x." + "a" * 70) is None
     reply = answer(topic_id="x." + "a" * 70)
     assert all(len(b.data.encode()) <= MAX_CALLBACK_DATA for r in reply_keyboard(reply) for b in r)
-    for junk in ("", "zz", "s:en:x.a", "t:de:x.a", "x:en:x.a", "a:b:c:d:e", None):
+    for junk in ("", "zz", "s:en:x.a", "t:zz:x.a", "x:en:x.a", "a:b:c:d:e", None):
         assert parse_callback(junk) is None
     assert parse_callback("l:fr") is not None
     assert {b.data for b in language_buttons("fr")[0]} == {"l:en", "l:fr"}
@@ -229,6 +293,7 @@ def test_fuzz_every_chunk_parses_fits_and_nothing_is_lost(
         sources=tuple(
             SourceRef(t or "s", "P&<", "https://e.org/?a=<>", None) for t in source_titles
         ),
+        part="full",
     )
     chunks = render_reply(reply, limit=limit)
     assert chunks
@@ -246,3 +311,64 @@ def test_plain_text_is_escaped_and_split(limit: int) -> None:
     chunks = render_text(("a < b & c\n" * 300 + "\n\n") * 3, limit=limit)
     assert all(utf16_len(c) <= limit for c in chunks)
     assert visible(chunks).count("a < b & c") == 900
+
+
+def test_not_covered_offers_numbered_buttons() -> None:
+    reply = Reply(
+        kind="not_covered",
+        language="en",
+        topic_id=None,
+        confidence=0.5,
+        title="I have nothing on Pinterest and AI yet.",
+        summary="Here is what I have:",
+        choices=(Choice("topic", "x.a", "Private account"), Choice("topic", "x.b", "Delete")),
+        labels=labels("en"),
+    )
+    (html,) = render_reply(reply)
+    assert "1. Private account\n2. Delete" in parse_html(html)[0]
+    assert [b.label for row in reply_keyboard(reply) for b in row] == [
+        "1. Private account",
+        "2. Delete",
+    ]
+
+
+ENGLISH_FRAGMENTS = (
+    "Checked on",
+    "Direct link",
+    "Open the setting",
+    "What happens",
+    "Good to know",
+    "Related",
+    "Other devices",
+    "Short answer",
+    "On the web",
+    "iPhone app",
+    "Android app",
+    "n.d.",
+    "Why / what",
+)
+
+
+def test_no_english_fragment_in_any_french_part_on_either_channel() -> None:
+    from bot.render.bluesky import render_bluesky
+
+    core = Core(load_knowledge(default_dir()))
+    for topic_id, topic in core.kb.topics.items():
+        if not topic.has_language("fr"):
+            continue
+        short = core.topic_reply(topic_id, "fr")
+        for reply in [short] + [core.topic_part(topic_id, "fr", p) for p in short.parts]:
+            shown = [parse_html(m)[0] for m in render_reply(reply)]
+            shown += [b.label for row in reply_keyboard(reply) for b in row]
+            shown += [p.text for p in render_bluesky(reply)]
+            for source in reply.sources:  # a cited work keeps its own title
+                title = typeset(source.title, "fr")
+                shown = [s.replace(title, "").replace(source.title, "") for s in shown]
+            for fragment in ENGLISH_FRAGMENTS:
+                assert not any(fragment in s for s in shown), (topic_id, reply.part, fragment)
+
+
+def test_button_labels_follow_the_reply_language() -> None:
+    for language, why in (("de", "Warum, was passiert"), ("ja", "理由と仕組み")):
+        reply = answer(language=language, labels=labels(language))
+        assert why in [b.label for row in reply_keyboard(reply) for b in row]

@@ -518,7 +518,11 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
     url = await _pg_database(request)
     sfx = secrets.token_hex(3)
     bot = await asyncio.to_thread(stack.create_account, f"rb{sfx}.test", PW)
-    alice = await asyncio.to_thread(stack.create_account, f"ra{sfx}.test", PW)
+    # Several people, as in a real burst: one person's 16 mentions would meet the
+    # per-person limit and the hourly cap of posts, which Bluesky applies too.
+    people = [
+        await asyncio.to_thread(stack.create_account, f"r{i}{sfx}.test", PW) for i in range(4)
+    ]
     question, reply = await expected()
     per_answer = sum(map(len, RENDER.render(reply)))
     tg = await FakeTelegram(TOKEN).start()
@@ -528,8 +532,9 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
 
     async def post_mentions(n: int) -> None:
         for _ in range(n):
+            person = people[len(mentions) % len(people)]
             created = await asyncio.to_thread(
-                stack.post_mention, alice.client, bot, f" {question}", langs=["en"]
+                stack.post_mention, person.client, bot, f" {question}", langs=["en"]
             )
             mentions.append(created.uri)
             await asyncio.sleep(0.1)  # people arrive over time, not all in one instant

@@ -16,13 +16,15 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from fake_telegram import BOT_USERNAME, FakeTelegram, SentMessage
+from fake_telegram import BOT_USERNAME, FakeTelegram, SentMessage, utf16_len
 from telegram_fixtures import TOKEN, BotProcess, free_port, running_bot
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
 from bot.messages import IncomingMessage, Reply
+from bot.render.dates import format_date
+from bot.render.telegram_html import SHORT_TARGET
 from bot.settings import Settings
 from bot.store import open_store
 
@@ -112,32 +114,109 @@ async def test_commands_and_description_are_set_in_both_languages(tg: FakeTelegr
     assert "Grok" in tg.descriptions[""] and "données" in tg.descriptions["fr"]
 
 
-async def test_an_english_question_gets_the_full_answer(tg: FakeTelegram) -> None:
+async def test_an_english_question_gets_one_short_message_with_buttons_for_the_rest(
+    tg: FakeTelegram,
+) -> None:
     question, reply = await question_for("x.grok_training", "en")
     user = new_user("en")
-    (first, *_) = await ask(tg, user, question, n_messages(reply))
+    (first,) = await ask(tg, user, question)
     assert first.text.startswith(reply.title)
     assert reply.title in first.bold()
     assert "1." in first.bold()  # numbered, bold step labels
     assert reply.steps[0] in first.text
-    if reply.url:
-        assert reply.url in first.links()  # the tappable settings link
+    assert first.links() == [reply.url]  # the tappable settings link, and nothing else
+    assert utf16_len(first.text) <= SHORT_TARGET  # counted on what Telegram shows
+    assert reply.facts[0] not in first.text  # the details wait for a button
     assert buttons(first, f"s:en:{reply.topic_id}:")  # other surfaces
-    # Sources with their dates are in the same or the following messages.
-    assert any(reply.sources[0].url in m.links() for m in tg.chat(user["id"]))
-    whole = "\n".join(m.text for m in tg.chat(user["id"]))
-    assert reply.labels["sources"] in whole
-    if reply.last_verified:
-        assert reply.last_verified.isoformat() in whole
-    assert all(len(m.text) <= 4096 for m in tg.chat(user["id"]))
+    parts = {b["callback_data"] for b in buttons(first, "p:en:")}
+    assert parts == {f"p:en:x.grok_training:{p}.web" for p in ("why", "sources", "related")}
+    await asyncio.sleep(0.3)
+    assert len(tg.chat(user["id"])) == 1
+
+
+async def test_a_part_button_is_acknowledged_at_once_then_opens_in_place(
+    tg: FakeTelegram,
+) -> None:
+    user = new_user("en")
+    question, reply = await question_for("x.grok_training", "en")
+    (first,) = await ask(tg, user, question)
+    query_id = await tg.press(user, first, "p:en:x.grok_training:sources.web")
+    await tg.wait_call("editMessageText", chat_id=user["id"], message_id=first.message_id)
+    order = [
+        c.method.lower()
+        for c in tg.calls
+        if str(c.params.get("callback_query_id")) == query_id
+        or (c.method.lower() == "editmessagetext" and c.params.get("chat_id") == user["id"])
+    ]
+    assert order == ["answercallbackquery", "editmessagetext"]  # acknowledged at once
+    edited = tg.messages[(user["id"], first.message_id)]
+    assert [link for link in edited.links()] == [s.url for s in reply.sources]
+    assert len(reply.sources) == 3
+    for source in reply.sources:
+        if source.date:
+            assert format_date(source.date, "en") in edited.text
+    assert buttons(edited, "p:en:x.grok_training:short.web")  # back
+    await tg.press(user, edited, "p:en:x.grok_training:why.web")
+    await tg.wait_for(lambda: tg.messages[(user["id"], first.message_id)].edits == 2)
+    why = tg.messages[(user["id"], first.message_id)]
+    assert reply.facts[0] in why.text
+    assert len(tg.chat(user["id"])) == 1  # everything in place, buttons on the last message
+
+
+async def test_only_the_last_message_sent_carries_buttons(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    question, _ = await question_for("x.grok_training", "en")
+    (first,) = await ask(tg, user, question)
+    other, _ = await question_for("x.grok_history", "en")
+    (second,) = await ask(tg, user, other)
+    await tg.wait_for(lambda: not tg.messages[(user["id"], first.message_id)].buttons())
+    assert buttons(second, "p:en:x.grok_history:")
+
+
+async def test_typing_sources_after_an_answer_shows_that_part(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    question, reply = await question_for("x.grok_training", "en")
+    await ask(tg, user, question)
+    (sources,) = await ask(tg, user, "sources")
+    assert sources.links() == [s.url for s in reply.sources]
+    assert buttons(sources, "p:en:x.grok_training:short.")  # and back to the short answer
 
 
 async def test_a_french_question_is_answered_in_french(tg: FakeTelegram) -> None:
     question, reply = await question_for("x.grok_training", "fr")
     assert reply.language == "fr"
-    (first, *_) = await ask(tg, new_user("en"), question, n_messages(reply))
+    (first,) = await ask(tg, new_user("en"), question)
     assert first.text.startswith(reply.title)
-    assert reply.labels["steps"] in first.text  # "Étapes"
+    assert "Sur le web\u202f:" in first.text  # French spacing
+    checked = KB.topics["x.grok_training"].last_verified
+    assert f"Vérifié le {format_date(checked, 'fr')}" in first.text  # a date as French write it
+    labels = {b["text"] for b in buttons(first, "p:fr:")}
+    assert labels == {"Pourquoi, ce qui se passe", "Sources", "Voir aussi"}
+
+
+async def test_photos_stickers_voice_and_unknown_commands_get_a_reply(tg: FakeTelegram) -> None:
+    user = new_user("en")
+    for kind in ("photo", "sticker", "voice"):
+        count = len(tg.chat(user["id"]))
+        await tg.send_media(user, kind)
+        (said,) = (await tg.wait_messages(user["id"], count + 1))[count:]
+        assert said.text.startswith("I only read text") and "/topics" in said.text
+    (unknown,) = await ask(tg, user, "/weather")
+    assert unknown.text.startswith("I don't know that command") and "/help" in unknown.text
+    count = len(tg.chat(user["id"]))
+    question, reply = await question_for("x.grok_training", "en")
+    await tg.send_media(user, "photo", caption=question)  # a caption is a question
+    (answer,) = (await tg.wait_messages(user["id"], count + 1))[count:]
+    assert answer.text.startswith(reply.title)
+
+
+async def test_start_with_a_topic_payload_opens_that_topic(tg: FakeTelegram) -> None:
+    (opened,) = await ask(tg, new_user("en"), "/start x-grok_history")
+    assert opened.text.startswith(KB.topics["x.grok_history"].en.title)
+    (french,) = await ask(tg, new_user("en"), "/start x-grok_history-fr")
+    assert french.text.startswith(KB.topics["x.grok_history"].fr.title)
+    (hello,) = await ask(tg, new_user("en"), "/start nonsense")
+    assert "stop platforms" in hello.text
 
 
 async def test_a_surface_button_edits_the_same_message(tg: FakeTelegram) -> None:
@@ -173,7 +252,8 @@ async def test_an_unsure_answer_offers_the_candidates_as_buttons(tg: FakeTelegra
     user = new_user("en")
     (clarify,) = await ask(tg, user, question)
     choices = buttons(clarify, "c:en:")
-    assert [b["text"] for b in choices] == [c.label for c in reply.choices if c.kind == "topic"]
+    topics = [c.label for c in reply.choices if c.kind == "topic"]
+    assert [b["text"] for b in choices] == [f"{n}. {label}" for n, label in enumerate(topics, 1)]
     topic = choices[0]["callback_data"].split(":")[2]
     await tg.press(user, clarify, choices[0]["callback_data"])
     await tg.wait_call("editMessageText", chat_id=user["id"], message_id=clarify.message_id)
@@ -247,11 +327,22 @@ async def test_in_groups_the_bot_answers_only_when_addressed(tg: FakeTelegram) -
 async def test_inline_mode_offers_answers_to_share(tg: FakeTelegram) -> None:
     query_id = await tg.inline_query(new_user("en"), "grok training")
     await tg.wait_for(lambda: query_id in tg.inline_answers)
-    results = tg.inline_answers[query_id]["results"]
+    answer = tg.inline_answers[query_id]
+    results = answer["results"]
     assert results and results[0]["type"] == "article"
     assert "x.grok_training" in {r["id"].split(":", 1)[1] for r in results}
     content = results[0]["input_message_content"]
     assert content["parse_mode"] == "HTML"
+    assert answer["is_personal"] in (True, "true", "True")  # results follow the language
+
+
+async def test_inline_mode_with_no_match_is_empty_with_a_hint(tg: FakeTelegram) -> None:
+    for query, hint in (("what is the weather in Paris", "Type a question"), ("", "Tapez")):
+        query_id = await tg.inline_query(new_user("fr"), query)
+        await tg.wait_for(lambda q=query_id: q in tg.inline_answers)
+        answer = tg.inline_answers[query_id]
+        assert answer["results"] == []
+        assert answer["button"]["text"].startswith(hint)  # in the language of the query
 
 
 async def test_a_429_is_retried_and_the_reply_still_arrives(tg: FakeTelegram) -> None:

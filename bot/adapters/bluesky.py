@@ -66,6 +66,7 @@ from atproto_client.exceptions import (
 from atproto_client.request import AsyncRequest
 
 from bot import metrics
+from bot.adapters.bluesky_caps import PostCaps
 from bot.adapters.bluesky_limits import (
     CREATE_POINTS,
     REQUESTS_CAP_5_MIN,
@@ -76,8 +77,20 @@ from bot.adapters.bluesky_limits import (
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.messages import IncomingMessage
-from bot.render.bluesky import MAX_POSTS, LinkFacet, Post, grapheme_len, render_bluesky
+from bot.nlu.language import normalize_hint
+from bot.ratelimit import Verdict
+from bot.render.bluesky import (
+    MAX_POSTS,
+    ExternalEmbed,
+    LinkFacet,
+    Post,
+    grapheme_len,
+    render_bluesky,
+    split_posts,
+)
+from bot.render.bluesky import Span as _Span
 from bot.settings import Secret
+from bot.texts import text as phrase
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +165,10 @@ class BlueskySettings:
             3,000 per IP; we keep 10% for other clients).
         backfill_hours: On the very first start, answer mentions this recent.
         max_posts: Longest reply thread.
+        thread_cap: Most posts of the bot under one thread
+            (``BLUESKY_MAX_POSTS_PER_THREAD``); the last says so.
+        person_hour_cap: Most posts of the bot for one person in an hour
+            (``BLUESKY_MAX_POSTS_PER_PERSON_HOUR``); the last says so.
     """
 
     handle: str
@@ -164,6 +181,8 @@ class BlueskySettings:
     requests_per_5min: int = REQUESTS_CAP_5_MIN
     backfill_hours: float = 24.0
     max_posts: int = MAX_POSTS
+    thread_cap: int = 8
+    person_hour_cap: int = 12
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> BlueskySettings:
@@ -208,6 +227,8 @@ class BlueskySettings:
             ),
             backfill_hours=_float(env, "BLUESKY_BACKFILL_HOURS", 24.0, 0.0),
             max_posts=int(_float(env, "BLUESKY_MAX_POSTS", MAX_POSTS, 1)),
+            thread_cap=int(_float(env, "BLUESKY_MAX_POSTS_PER_THREAD", 8, 1)),
+            person_hour_cap=int(_float(env, "BLUESKY_MAX_POSTS_PER_PERSON_HOUR", 12, 1)),
         )
 
 
@@ -296,6 +317,17 @@ def to_sdk_facets(facets: tuple[LinkFacet, ...]) -> list[models.AppBskyRichtextF
     ]
 
 
+def to_sdk_embed(embed: ExternalEmbed | None) -> models.AppBskyEmbedExternal.Main | None:
+    """Convert the renderer's link card into the SDK's ``app.bsky.embed.external``."""
+    if embed is None:
+        return None
+    return models.AppBskyEmbedExternal.Main(
+        external=models.AppBskyEmbedExternal.External(
+            uri=embed.uri, title=embed.title, description=embed.description
+        )
+    )
+
+
 def reply_refs(notification: Any) -> models.AppBskyFeedPost.ReplyRef:
     """Thread refs for answering a post: parent = the post, root = its root if it is a reply."""
     parent = models.ComAtprotoRepoStrongRef.Main(uri=notification.uri, cid=notification.cid)
@@ -356,6 +388,7 @@ class BlueskyChannel:
         self.gate = Gate(clock=clock)
         self.budget = WriteBudget(settings.writes_per_hour, settings.writes_per_day, clock=clock)
         self.requests = RequestLog(clock=clock)
+        self.caps = PostCaps(settings.thread_cap, settings.person_hour_cap, clock=clock)
         self.client: AsyncClient | None = None
         self.did = ""
         self._queue: list[_Pending] = []
@@ -805,26 +838,46 @@ class BlueskyChannel:
                 return True
             question = question_text(n.record, self.did, self.settings.handle)
             langs = list(getattr(n.record, "langs", None) or [])
-            await self._restore_thread_context(n, thread)
-            answer = await self.core.respond(
-                IncomingMessage(
-                    text=question,
-                    channel="bluesky",
-                    user_id=n.author.did,
-                    language_hint=langs[0] if langs else None,
+            hint = langs[0] if langs else None
+            # The per-person limit, as on Telegram: decided by the core, before any work.
+            verdict = await self.core.admit_async("bluesky", n.author.did)
+            if verdict is not Verdict.ALLOW:
+                await self.store.increment("bluesky.rate_limited")
+                if verdict is Verdict.DROP:
+                    await self.store.mark_answered(uri, None)
+                    return True
+                item.language = normalize_hint(hint) or "en"
+                item.posts = split_posts([[_Span(phrase(item.language, "rate.slow_down"))]])
+            else:
+                await self._restore_thread_context(n, thread)
+                incoming = IncomingMessage(
+                    text=question, channel="bluesky", user_id=n.author.did, language_hint=hint
                 )
-            )
-            if n.reason == "reply" and answer.reply.kind in ("fallback", "smalltalk"):
-                # "thanks!" under our answer: do not reply to every reply.
-                await self.store.mark_answered(uri, None)
-                await self.store.increment("bluesky.skipped_chatter")
-                return True
-            item.posts = render_bluesky(answer.reply, max_posts=self.settings.max_posts)
-            item.language = answer.reply.language
+                # "more", "sources", "why" under an answer: that part of the same topic.
+                detail = await self.core.detail_request(incoming)
+                reply = detail or (await self.core.respond(incoming)).reply
+                if reply.kind == "smalltalk" or (n.reason == "reply" and reply.kind == "fallback"):
+                    # "thanks!" or "hi": no post; chatter under our answer gets none either.
+                    await self.store.mark_answered(uri, None)
+                    await self.store.increment("bluesky.skipped_chatter")
+                    return True
+                item.posts = render_bluesky(reply, max_posts=self.settings.max_posts)
+                item.language = reply.language
         if turn is not None:
             await turn.wait()
         if spent:
             return False  # an older post is waiting for the budget: stay behind it
+        thread_root = reply_refs(n).root.uri
+        allowance = self.caps.allowance(thread_root, n.author.did)
+        if allowance.posts <= 0:
+            log.info("bluesky: %s cap reached; not answering %s", allowance.cap, log_ref(uri))
+            await self.store.mark_answered(uri, None)
+            await self.store.increment("bluesky.capped")
+            return True
+        if len(item.posts) >= allowance.posts:
+            # What fits, then one clear last post saying the bot stops here.
+            notice = phrase(item.language, f"bsky.cap.{allowance.cap}")
+            item.posts = item.posts[: allowance.posts - 1] + split_posts([[_Span(notice)]])[:1]
         points = CREATE_POINTS * len(item.posts)
         wait = self.budget.wait_for(points)
         if wait > 0:
@@ -846,6 +899,7 @@ class BlueskyChannel:
             )
             return False
         self.budget.spend(points)  # reserved now, so concurrent answers cannot overdraw
+        self.caps.record(thread_root, n.author.did, len(item.posts))
         # Stored before posting: a leader killed mid-post must not leave its successor
         # (another replica) a budget without these points.
         await self.store.set_value(BUDGET_KEY, self.budget.dumps())
@@ -1062,6 +1116,7 @@ class BlueskyChannel:
                     reply_to=reply_to,
                     langs=[item.language],
                     facets=to_sdk_facets(first.facets),
+                    embed=to_sdk_embed(first.embed),
                     profile_identify=self.did,
                 )
             )

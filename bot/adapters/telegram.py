@@ -52,6 +52,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultsButton,
     InputTextMessageContent,
     LinkPreviewOptions,
     Message,
@@ -87,19 +88,17 @@ from bot import metrics
 from bot.adapters.telegram_webhook import ProcessingWebhook
 from bot.core import Core, Forgotten
 from bot.errors import ConfigError
-from bot.kb.schema import SURFACES
 from bot.messages import IncomingMessage, Reply
 from bot.nlu.language import normalize_hint
 from bot.ratelimit import Verdict
 from bot.render.telegram_html import (
     CB_CHOOSE,
     CB_LANGUAGE,
+    CB_PART,
     CB_SURFACE,
     Button,
     language_buttons,
-    needs_separate_details,
     parse_callback,
-    render_answer,
     render_reply,
     render_text,
     reply_keyboard,
@@ -118,7 +117,8 @@ COMMANDS = ("start", "help", "topics", "lang", "privacy", "forget")
 EXAMPLE_TOPICS = ("x.grok_training", "x.third_party_sharing", "x.grok_history")
 HELP_TOPIC = "bot.help"
 PRIVACY_TOPIC = "bot.privacy"
-MAX_INLINE_RESULTS = 10
+INLINE_CACHE_SECONDS = 60
+KEYBOARDS_REMEMBERED = 10_000
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -478,6 +478,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 # --- the channel -----------------------------------------------------------------
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# What a person may send instead of text; each gets a reply saying what the bot reads.
+_MEDIA = (
+    filters.PHOTO
+    | filters.Sticker.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+)
 
 
 def _markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -503,7 +516,8 @@ class TelegramChannel:
     def __init__(self, core: Core, settings: TelegramSettings) -> None:
         self.core = core
         self.settings = settings
-        self._layouts: dict[tuple[str, str, str], bool] = {}
+        # Per private chat, the bot's last message with buttons (oldest chats first).
+        self._keyboards: dict[int, int] = {}
         self._conflict_first: float | None = None
         self._conflict_last = 0.0
         self._conflicted = asyncio.Event()
@@ -540,6 +554,17 @@ class TelegramChannel:
         app.add_handler(
             MessageHandler(
                 filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, self._on_group
+            )
+        )
+        app.add_handler(
+            MessageHandler(
+                filters.COMMAND & filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED,
+                self._on_unknown_command,
+            )
+        )
+        app.add_handler(
+            MessageHandler(
+                _MEDIA & filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED, self._on_media
             )
         )
         app.add_handler(CallbackQueryHandler(self._on_button))
@@ -691,7 +716,7 @@ class TelegramChannel:
         if not isinstance(update, Update) or self.core.limiter is None:
             return True
         user, query, message = update.effective_user, update.callback_query, update.message
-        if user is None or (query is None and (message is None or not message.text)):
+        if user is None or (query is None and message is None):
             return True
         try:
             if message is not None and message.chat.type != ChatType.PRIVATE:
@@ -752,52 +777,61 @@ class TelegramChannel:
             reply_to = None
             if quote and index == 0:
                 reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
-            await message.get_bot().send_message(
+            sent = await message.get_bot().send_message(
                 message.chat_id,
                 chunk,
                 reply_markup=markup if index == markup_index else None,
                 reply_parameters=reply_to,
             )
+            if markup is not None and index == markup_index:
+                await self._move_keyboard(message, sent)
 
-    def render(self, reply: Reply) -> tuple[list[str], list[str]]:
-        """Render a reply as ``(first, rest)`` messages; see :func:`render_answer`.
+    async def _move_keyboard(self, message: Message, sent: Message) -> None:
+        """In a private chat, only the last message sent carries buttons.
 
-        A topic keeps one layout whatever the surface shown, so that a surface
-        button can always edit the first part in place.
+        The keyboard of the previous one is removed, so a person never taps an
+        answer's buttons 40 lines up. Best effort: a failed removal is no error.
         """
-        separate = None
-        if reply.kind == "answer" and reply.topic_id:
-            key = (self.core.kb.version, reply.topic_id, reply.language)
-            separate = self._layouts.get(key)
-            if separate is None:
-                separate = needs_separate_details(
-                    self.core.topic_reply(reply.topic_id, reply.language, surface=s)
-                    for s in SURFACES
+        if message.chat.type != ChatType.PRIVATE:
+            return
+        chat_id = message.chat_id
+        previous = self._keyboards.pop(chat_id, None)
+        self._keyboards[chat_id] = sent.message_id
+        if len(self._keyboards) > KEYBOARDS_REMEMBERED:
+            self._keyboards.pop(next(iter(self._keyboards)))
+        if previous is not None and previous != sent.message_id:
+            with contextlib.suppress(TelegramError):
+                await message.get_bot().edit_message_reply_markup(
+                    chat_id, previous, reply_markup=None
                 )
-                self._layouts[key] = separate
-        return render_answer(reply, separate_details=separate)
+
+    @staticmethod
+    def messages(reply: Reply) -> list[str]:
+        """The HTML messages for the part a reply shows; the keyboard goes on the last."""
+        return render_reply(reply)
+
+    @classmethod
+    def render(cls, reply: Reply) -> tuple[list[str], list[str]]:
+        """``(messages, [])``: everything sent at once (details wait for a button).
+
+        Kept as a pair for the benches and tests that count ``first + rest``.
+        """
+        return cls.messages(reply), []
 
     async def _send_reply(self, message: Message, reply: Reply, *, quote: bool = False) -> None:
-        first, rest = self.render(reply)
-        await self._send(
-            message,
-            first + rest,
-            _markup(reply_keyboard(reply)),
-            markup_at=len(first) - 1,
-            quote=quote,
-        )
+        await self._send(message, self.messages(reply), _markup(reply_keyboard(reply)), quote=quote)
 
     async def _answer(self, message: Message, user: Any, question: str) -> None:
         state = await self._state(user)
         hint = (state.language if state else None) or (user.language_code if user else None)
-        reply = await self.core.handle(
-            IncomingMessage(
-                text=question,
-                channel=CHANNEL,
-                user_id=str(user.id) if user else None,
-                language_hint=hint,
-            )
+        incoming = IncomingMessage(
+            text=question,
+            channel=CHANNEL,
+            user_id=str(user.id) if user else None,
+            language_hint=hint,
         )
+        # "more", "sources", "why" typed instead of tapped: that part of the last topic.
+        reply = await self.core.handle(incoming)
         await self._send_reply(message, reply, quote=message.chat.type != ChatType.PRIVATE)
 
     def _topic_titles(self, language: str) -> list[tuple[str, str]]:
@@ -821,6 +855,16 @@ class TelegramChannel:
         if message is None:
             return
         language = await self._language(user)
+        opened = self.core.deep_link_topic(context.args[0]) if context.args else None
+        if opened is not None:
+            # t.me/<bot>?start=x-grok_training: the topic's short answer, at once.
+            topic_id, wanted = opened
+            reply = self.core.topic_reply(topic_id, wanted or language)
+            if user is not None:
+                with contextlib.suppress(Exception):  # a failing store must not cost the answer
+                    await self.core.remember(CHANNEL, str(user.id), reply)
+            await self._send_reply(message, reply)
+            return
         await self._send(
             message,
             render_text(text(language, "tg.start")),
@@ -896,6 +940,24 @@ class TelegramChannel:
             return
         await self._answer(message, update.effective_user, message.text)
 
+    async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A photo, sticker, voice note...: answer its caption, else say what I read."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.caption and message.caption.strip():
+            await self._answer(message, update.effective_user, message.caption)
+            return
+        language = await self._language(update.effective_user)
+        await self._send(message, render_text(text(language, "tg.not_text")))
+
+    async def _on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        language = await self._language(update.effective_user)
+        await self._send(message, render_text(text(language, "tg.unknown_command")))
+
     async def _on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer in a group only when the bot is mentioned or replied to."""
         message = update.effective_message
@@ -928,47 +990,57 @@ class TelegramChannel:
     # buttons --------------------------------------------------------------------
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A tapped button: acknowledged at once (no spinner), then the message changes.
+
+        Surface, part and candidate buttons edit the pressed message in place; a
+        related topic, or a part too long for one message, comes as new messages
+        carrying the buttons (the pressed message then loses its own).
+        """
         query = update.callback_query
         if query is None:
             return
+        callback = parse_callback(query.data)
+        message = query.message if isinstance(query.message, Message) else None
         notice: str | None = None
-        try:
-            callback = parse_callback(query.data)
-            message = query.message if isinstance(query.message, Message) else None
-            if callback is None or message is None:
-                return
-            user_id = str(query.from_user.id)
-            if callback.kind == CB_LANGUAGE:
-                await self.core.set_language(CHANNEL, user_id, callback.language)
-                notice = text(callback.language, "tg.lang.set")
-                await self._edit(
-                    message,
-                    render_text(text(callback.language, "tg.start")),
-                    _markup(self._start_keyboard(callback.language)),
-                )
-                return
-            assert callback.topic_id is not None
-            if callback.topic_id not in self.core.kb.topics:
-                notice = text(callback.language, "tg.unknown_topic")
-                return
+        if callback is not None and callback.kind == CB_LANGUAGE:
+            notice = text(callback.language, "tg.lang.set")
+        elif callback is not None and callback.topic_id not in self.core.kb.topics:
+            notice = text(callback.language, "tg.unknown_topic")
+        with contextlib.suppress(TelegramError):
+            await query.answer(notice)
+        if callback is None or message is None:
+            return
+        user_id = str(query.from_user.id)
+        if callback.kind == CB_LANGUAGE:
+            await self.core.set_language(CHANNEL, user_id, callback.language)
+            await self._edit(
+                message,
+                render_text(text(callback.language, "tg.start")),
+                _markup(self._start_keyboard(callback.language)),
+            )
+            return
+        assert callback.topic_id is not None
+        if callback.topic_id not in self.core.kb.topics:
+            return
+        if callback.kind == CB_PART:
+            reply = self.core.topic_part(
+                callback.topic_id,
+                callback.language,
+                callback.part or "short",  # type: ignore[arg-type]
+                surface=callback.surface,
+            )
+        else:
             reply = self.core.topic_reply(
                 callback.topic_id, callback.language, surface=callback.surface
             )
+        with contextlib.suppress(Exception):  # a failing store must not cost the answer
             await self.core.remember_shown(CHANNEL, user_id, reply)
-            first, rest = self.render(reply)
-            markup = _markup(reply_keyboard(reply))
-            if callback.kind == CB_SURFACE and len(first) == 1:
-                # Only the steps change: the details below, if any, stay as they are.
-                await self._edit(message, first, markup)
-            elif callback.kind == CB_CHOOSE and len(first) == 1:
-                await self._edit(message, first, markup)
-                if rest:
-                    await self._send(message, rest)
-            else:  # a related topic, or steps too long to edit into one message
-                await self._send(message, first + rest, markup, markup_at=len(first) - 1)
-        finally:
-            with contextlib.suppress(TelegramError):
-                await query.answer(notice)
+        chunks = self.messages(reply)
+        markup = _markup(reply_keyboard(reply))
+        if callback.kind in (CB_SURFACE, CB_PART, CB_CHOOSE) and len(chunks) == 1:
+            await self._edit(message, chunks, markup)
+            return
+        await self._send(message, chunks, markup)  # the buttons move to the new message
 
     @staticmethod
     async def _edit(
@@ -983,35 +1055,34 @@ class TelegramChannel:
     # inline mode ----------------------------------------------------------------
 
     async def _on_inline(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Offer answers to share from any chat (``@bot grok``); nothing is stored."""
+        """Offer short answers to share from any chat (``@bot grok``); nothing is stored.
+
+        Results depend on the person's language, so Telegram caches them per
+        person; a query that matches nothing gets no results and a hint.
+        """
         query = update.inline_query
         if query is None:
             return
-        language = normalize_hint(query.from_user.language_code) or "en"
-        question = query.query.strip()
-        topic_ids: list[str] = []
-        if question:
-            match = self.core.matcher.understand(question, language_hint=language)
-            language = match.language
-            topic_ids = [t for t, s in match.ranked if s >= self.core.matcher.threshold]
-        if not topic_ids:
-            topic_ids = [t for t, _ in self._topic_titles(language)]
-        results = []
-        for topic_id in topic_ids[:MAX_INLINE_RESULTS]:
-            reply = self.core.topic_reply(topic_id, language)
-            results.append(
-                InlineQueryResultArticle(
-                    id=f"{language}:{topic_id}"[:64],
-                    title=reply.title,
-                    description=reply.short[:200],
-                    input_message_content=InputTextMessageContent(
-                        render_reply(reply)[0],
-                        parse_mode=ParseMode.HTML,
-                        link_preview_options=_NO_PREVIEW,
-                    ),
-                )
+        language, replies = self.core.inline_replies(query.query, query.from_user.language_code)
+        results = [
+            InlineQueryResultArticle(
+                id=f"{reply.language}:{reply.topic_id}"[:64],
+                title=reply.title,
+                description=reply.short[:200],
+                input_message_content=InputTextMessageContent(
+                    self.messages(reply)[0],
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_NO_PREVIEW,
+                ),
             )
-        await query.answer(results, cache_time=300, is_personal=False)
+            for reply in replies
+        ]
+        hint = None
+        if not results:
+            hint = InlineQueryResultsButton(
+                text=text(language, "tg.inline.hint"), start_parameter="inline"
+            )
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True, button=hint)
 
     # errors ---------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ So this module does three things, without importing the atproto SDK (the
 adapter converts :class:`LinkFacet` into SDK models), which keeps it pure and
 easy to fuzz:
 
-* builds the answer as paragraphs of rich text: the short answer with the
-  direct settings link first (usually all that is needed), then the steps for
-  one surface, then where the facts come from and when they were checked;
+* builds one part of the answer as rich text: by default the short answer
+  (the one-post answer with the direct settings link, and a link card for it),
+  the steps only when the person named a surface; the details (other
+  surfaces, why, sources, related) when the person replies asking;
+* turns domain names and URLs written in the text ("x.com") into link facets;
 * shows long URLs as short link text (``help.x.com/settings/…``) whose facet
   carries the full URL, as the official app does;
 * splits into a thread at paragraph, then line, then sentence, then word
@@ -21,6 +23,8 @@ easy to fuzz:
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +32,8 @@ from urllib.parse import urlsplit
 import regex
 
 from bot.messages import Reply
+from bot.render.dates import format_date
+from bot.render.typography import typeset
 
 MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
@@ -79,10 +85,11 @@ class LinkFacet:
 
 @dataclass(frozen=True, slots=True)
 class Post:
-    """One post of a reply thread: text within the limits, plus its link facets."""
+    """One post of a reply thread: text within the limits, its link facets, a link card."""
 
     text: str
     facets: tuple[LinkFacet, ...] = ()
+    embed: ExternalEmbed | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,55 +322,176 @@ def _link_line(label: str, url: str) -> Paragraph:
     return [Span(f"{label}: " if label else ""), Span(link_text(url), url)]
 
 
-def answer_paragraphs(reply: Reply, *, full: bool = True) -> list[Paragraph]:
-    """Lay out a reply as rich-text paragraphs, most useful first.
+# A domain name or URL written in the text ("x.com", "gemini.google.com/app"):
+# Bluesky shows it as plain text unless a link facet covers it.
+_TLDS = "com|org|net|ai|app|io|fr|de|es|it|pt|jp|eu|ie|uk|social|news|co|gov|int|info|me|tv|be|ch"
+_DOMAIN = regex.compile(
+    rf"(?<![\w@/.-])((?:https?://)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS})"
+    rf"(?![\w-])(?:/[^\s]*)?)",
+    regex.IGNORECASE,
+)
+_TRAILING = ".,;:!?)»\"'”’…"
+
+
+def autolink(span: Span) -> list[Span]:
+    """Split a plain span so each domain name or URL in it becomes a link span.
+
+    Args:
+        span: Plain text (a link span is returned as it is).
+
+    Returns:
+        Spans whose concatenated text is the original text.
+    """
+    if span.uri is not None:
+        return [span]
+    out: list[Span] = []
+    last = 0
+    for found in _DOMAIN.finditer(span.text):
+        shown = found.group(1).rstrip(_TRAILING)
+        start, end = found.start(1), found.start(1) + len(shown)
+        if not shown or "." not in shown:
+            continue
+        if start > last:
+            out.append(Span(span.text[last:start]))
+        host, _, path = (
+            shown.partition("://")[2].partition("/") if "://" in shown else (shown.partition("/"))
+        )
+        uri = f"https://{host.lower()}" + (f"/{path}" if path else "")
+        if shown.lower().startswith("http://"):
+            uri = "http://" + uri.removeprefix("https://")
+        out.append(Span(shown, uri))
+        last = end
+    if last < len(span.text):
+        out.append(Span(span.text[last:]))
+    return out or [span]
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalEmbed:
+    """A link card (``app.bsky.embed.external``) under a post."""
+
+    uri: str
+    title: str
+    description: str = ""
+
+
+def _typeset(paragraphs: list[Paragraph], language: str) -> list[Paragraph]:
+    return [
+        [
+            piece
+            for span in paragraph
+            for piece in autolink(Span(typeset(span.text, language)) if span.uri is None else span)
+        ]
+        for paragraph in paragraphs
+    ]
+
+
+def _date(reply: Reply, value: dt.date | None) -> str:
+    if value is None:
+        return reply.labels.get("no_date", "n.d.")
+    return format_date(value, reply.language)
+
+
+def _steps_lines(label: str, steps: Sequence[str], note: str | None) -> str:
+    lines = [f"{label}:"] if label else []
+    lines += [f"{i}. {step}" for i, step in enumerate(steps, 1)]
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def _first_link(reply: Reply) -> tuple[str, str] | None:
+    """The link of the first post: the direct settings link, else the best source."""
+    if reply.url:
+        return reply.labels.get("link", "Direct link"), reply.url
+    if reply.sources:
+        return reply.labels.get("sources", "Sources"), reply.sources[0].url
+    return None
+
+
+def _short_paragraphs(reply: Reply) -> tuple[list[Paragraph], list[Paragraph]]:
+    """The short answer as (one-post answer, steps): steps only when a surface was named."""
+    first: Paragraph = [Span(reply.short or reply.summary or reply.title)]
+    link = _first_link(reply)
+    if link:
+        first += [Span("\n"), *_link_line(*link)]
+    steps: list[Paragraph] = []
+    if reply.surface_asked and (reply.steps or reply.surface_note):
+        steps = [_paragraph(_steps_lines(reply.surface_label, reply.steps, reply.surface_note))]
+    return [first], steps
+
+
+def part_paragraphs(reply: Reply) -> list[Paragraph]:
+    """Lay out the part a reply shows as rich-text paragraphs (not yet typeset).
 
     Args:
         reply: The neutral reply.
-        full: Include steps and sources after the short answer.
 
     Returns:
         Paragraphs for :func:`split_posts`.
     """
     lab = reply.labels
-    paragraphs: list[Paragraph] = []
+    if reply.kind == "not_covered" and not reply.choices:
+        return [_paragraph(f"{reply.title} {reply.summary}".strip())]
+    if reply.kind in ("clarify", "not_covered"):
+        listed = [f"{n}. {c.label}" for n, c in enumerate(reply.choices, 1) if c.kind == "topic"]
+        head = reply.title if reply.kind == "clarify" else f"{reply.title} {reply.summary}"
+        return [
+            _paragraph(head.strip()),
+            _paragraph("\n".join(listed)),
+            _paragraph(lab.get("bsky.pick", "Reply with a number.")),
+        ]
+    if reply.kind == "fallback":
+        return [_paragraph(f"{reply.title} {lab.get('bsky.fallback', '')}".strip())]
     if reply.kind != "answer":
-        head = reply.title
-        if reply.summary:
-            head += "\n" + reply.summary
-        paragraphs.append(_paragraph(head))
-        listed = [c.label for c in reply.choices] if reply.kind == "clarify" else []
-        listed = listed or list(reply.items)
-        if listed:
-            paragraphs.append(_paragraph("\n".join(f"• {item}" for item in listed)))
-        return paragraphs
-
-    first: Paragraph = [Span(reply.short or reply.summary or reply.title)]
-    if reply.url:
-        first += [Span("\n"), *_link_line(lab.get("link", "Direct link"), reply.url)]
-    paragraphs.append(first)
-    if not full:
-        return paragraphs
-    if reply.steps or reply.surface_note:
-        lines = [f"{reply.surface_label}:" if reply.surface_label else lab.get("steps", "Steps")]
-        lines += [f"{i}. {step}" for i, step in enumerate(reply.steps, 1)]
-        if reply.surface_note:
-            lines.append(reply.surface_note)
-        paragraphs.append(_paragraph("\n".join(lines)))
-    tail: Paragraph = []
-    if reply.sources:
-        tail.append(Span(f"{lab.get('sources', 'Sources')}: "))
-        for i, source in enumerate(reply.sources[:2]):
-            if i:
-                tail.append(Span(", "))
-            tail.append(Span(link_text(source.url), source.url))
-    if reply.last_verified:
-        if tail:
-            tail.append(Span("\n"))
-        tail.append(Span(f"{lab.get('checked', 'Checked on')} {reply.last_verified.isoformat()}"))
-    if tail:
-        paragraphs.append(tail)
+        return [_paragraph(reply.title)]
+    part = reply.part
+    if part == "short":
+        first, steps = _short_paragraphs(reply)
+        return first + steps
+    paragraphs: list[Paragraph] = []
+    if part in ("surfaces", "full"):
+        if part == "full":
+            paragraphs += _short_paragraphs(reply)[0]
+            if reply.steps or reply.surface_note:
+                paragraphs.append(
+                    _paragraph(_steps_lines(reply.surface_label, reply.steps, reply.surface_note))
+                )
+        paragraphs += [
+            _paragraph(_steps_lines(o.label, o.steps, o.note)) for o in reply.other_surfaces
+        ]
+    if part in ("why", "full"):
+        paragraphs += [_paragraph(f"• {fact}") for fact in reply.facts]
+        paragraphs += [_paragraph(f"• {caveat}") for caveat in reply.caveats]
+    if part in ("sources", "full") and reply.sources:
+        lines: Paragraph = [Span(f"{lab.get('sources', 'Sources')}:")]
+        for source in reply.sources:
+            lines += [
+                Span(f"\n{source.publisher}, {_date(reply, source.date)}: "),
+                Span(link_text(source.url), source.url),
+            ]
+        if reply.last_verified:
+            checked = f"{lab.get('checked', 'Checked on')} {_date(reply, reply.last_verified)}"
+            lines.append(Span(f"\n{checked}"))
+        paragraphs.append(lines)
+    if part in ("related", "full") and reply.details.related:
+        related = "\n".join(f"• {c.label}" for c in reply.details.related)
+        paragraphs.append(_paragraph(f"{lab.get('related', 'Related')}:\n{related}"))
     return paragraphs
+
+
+def answer_paragraphs(reply: Reply, *, full: bool = True) -> list[Paragraph]:
+    """Everything (``full``) or the short answer of a reply, as paragraphs."""
+    shown = dataclasses.replace(reply, part="full" if full else "short")
+    return _typeset(part_paragraphs(shown), reply.language)
+
+
+def embed_for(reply: Reply) -> ExternalEmbed | None:
+    """The link card of a short answer: the topic's direct settings URL, if any."""
+    if reply.kind != "answer" or reply.part != "short" or not reply.url:
+        return None
+    description = "".join(graphemes(reply.summary)[:280])
+    return ExternalEmbed(reply.url, reply.title, description)
 
 
 def render_bluesky(
@@ -372,13 +500,13 @@ def render_bluesky(
     max_posts: int = MAX_POSTS,
     max_graphemes: int = MAX_GRAPHEMES,
 ) -> list[Post]:
-    """Render a reply as one post, or a short thread when it does not fit.
+    """Render the part a reply shows as one post, or a short thread when it does not fit.
 
-    The first post always holds the short answer and the direct settings
-    link. Steps and sources follow in the same post when they fit, else in up
-    to ``max_posts - 1`` further posts. When even that is too long, the
-    sources are left out, then the thread stops at a post boundary with "…"
-    (the direct link in the first post leads to the rest).
+    The short answer is one post: the one-post answer, the direct link as a
+    link facet and a link card for it; the steps come in a second post only
+    when the person named a surface and they do not fit the first. Domain
+    names and URLs in the text are link facets too. A longer part stops at a
+    post boundary with "…" after ``max_posts`` posts.
 
     Args:
         reply: The neutral reply.
@@ -386,20 +514,33 @@ def render_bluesky(
         max_graphemes: Grapheme limit per post.
 
     Returns:
-        Between 1 and ``max_posts`` posts.
+        Between 1 and ``max_posts`` posts; the first carries the card.
     """
-    paragraphs = answer_paragraphs(reply)
-    posts = split_posts(paragraphs, max_graphemes=max_graphemes)
-    if len(posts) > max_posts and len(paragraphs) > 2:
-        # Sources and dates go first; the steps are worth more.
-        paragraphs = paragraphs[:-1]
-        posts = split_posts(paragraphs, max_graphemes=max_graphemes)
+    language = reply.language
+    if reply.kind == "answer" and reply.part == "short":
+        first, steps = _short_paragraphs(reply)
+        posts = split_posts(_typeset(first, language), max_graphemes=max_graphemes)
+        if steps:
+            # A surface was named ("and on Android?"): its steps replace the one-post
+            # answer (which follows the default surface), the link after them, or
+            # first when the steps need a thread.
+            link = _first_link(reply)
+            tail = [_link_line(*link)] if link else []
+            posts = split_posts(_typeset(steps + tail, language), max_graphemes=max_graphemes)
+            if len(posts) > 1:
+                posts = split_posts(_typeset(tail + steps, language), max_graphemes=max_graphemes)
+    else:
+        posts = split_posts(_typeset(part_paragraphs(reply), language), max_graphemes=max_graphemes)
     if len(posts) > max_posts:
-        # Keep whole posts (they end at step boundaries) and say there is more.
+        # Keep whole posts (they end at step or bullet boundaries) and say there is more.
         posts = posts[:max_posts]
         last = posts[-1]
         if grapheme_len(last.text) + 2 <= max_graphemes:
             posts[-1] = Post(last.text + " …", last.facets)
-    if not posts:  # nothing readable in the short answer: the title, within the limits
-        posts = split_posts([_paragraph(reply.title)], max_graphemes=max_graphemes)[:1]
-    return posts[:max_posts] or [Post("…")]
+    if not posts:  # nothing readable: the title, within the limits
+        posts = split_posts([_paragraph(reply.title or "…")], max_graphemes=max_graphemes)[:1]
+    posts = posts[:max_posts] or [Post("…")]
+    embed = embed_for(reply)
+    if embed is not None:
+        posts[0] = Post(posts[0].text, posts[0].facets, embed)
+    return posts

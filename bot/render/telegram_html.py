@@ -4,10 +4,15 @@ Telegram rejects a whole message for one stray ``<`` or ``&`` ("can't parse
 entities") and any text over 4096 characters ("message is too long"), so this
 module builds every message from structured spans, escapes each interpolated
 string with :func:`html.escape` exactly once, and splits between paragraphs,
-then lines, then sentences, then words, never inside a tag or a link. Lengths
-are counted in UTF-16 code units of the HTML source, which is never shorter
-than the text Telegram counts after parsing, so a chunk that passes here passes
-there.
+then lines, then sentences, then words, never inside a tag or a link. Splitting
+counts UTF-16 code units of the HTML source, which is never shorter than the
+text Telegram counts after parsing, so a chunk that passes here passes there;
+how long a message *looks* (the one-screen target of the short answer) is
+measured on the parsed text, as Telegram counts it (:func:`visible_length`).
+
+A reply is shown one part at a time: the short answer (summary, steps for one
+surface, direct link) is one message with buttons for the other surfaces and
+for each detail part (why, sources, related), which open in place.
 
 Nothing here imports ``telegram``: the functions are pure and can be fuzzed
 without python-telegram-bot. Buttons are returned as neutral :class:`Button`
@@ -16,12 +21,16 @@ rows that the adapter turns into an inline keyboard.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.messages import Reply
+from bot.kb.schema import LANGUAGES
+from bot.messages import DETAIL_PARTS, Reply
+from bot.render.dates import format_date
+from bot.render.typography import typeset
 
 MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit on a message text (``MessageLimit.MAX_TEXT_LENGTH``)."""
@@ -35,7 +44,11 @@ CB_SURFACE = "s"
 CB_CHOOSE = "c"
 CB_TOPIC = "t"
 CB_LANGUAGE = "l"
-_CB_KINDS = frozenset({CB_SURFACE, CB_CHOOSE, CB_TOPIC, CB_LANGUAGE})
+# "p" shows one part of a topic ("p:en:x.grok_training:why.web"): the part, then
+# the surface the person was on, so "back" returns to the same steps.
+CB_PART = "p"
+_CB_KINDS = frozenset({CB_SURFACE, CB_CHOOSE, CB_TOPIC, CB_LANGUAGE, CB_PART})
+_PARTS = frozenset({"short", *DETAIL_PARTS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,7 @@ class Callback:
     language: str
     topic_id: str | None = None
     surface: str | None = None
+    part: str | None = None
 
 
 # A lone surrogate (a JSON "\ud800" escape decodes to one) cannot be encoded,
@@ -237,7 +251,7 @@ def render_paragraphs(
                 lines.append(rendered)
             else:
                 lines.extend(_split_line(line, limit))
-        lines = [ln for ln in lines if ln.strip()]
+        lines = [ln for ln in lines if visible_text(ln).strip()]  # no blank-looking line
         if not lines:
             continue
         joined = "\n".join(lines)
@@ -251,7 +265,7 @@ def render_paragraphs(
 
 def render_text(text: str, *, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     """Escape and split plain text (paragraphs separated by blank lines)."""
-    paragraphs = [
+    paragraphs: list[Paragraph] = [
         [(_t(line),) for line in block.split("\n")] for block in re.split(r"\n\s*\n", text)
     ]
     return render_paragraphs(paragraphs, limit=limit)
@@ -259,128 +273,177 @@ def render_text(text: str, *, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
 
 # --- replies ---------------------------------------------------------------------
 
+NUMBERED_KINDS = ("clarify", "not_covered")
+"""Replies whose choices are numbered: a person may answer "2" (the core resolves it)."""
 
-def _date(reply: Reply, value: object) -> str:
+SHORT_TARGET = 700
+"""Visible characters the short answer aims at: one screen of a phone, no scrolling."""
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_text(source: str) -> str:
+    """The text Telegram shows for an HTML message: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", source))
+
+
+def visible_length(source: str) -> int:
+    """Length of what Telegram counts (UTF-16 units of the parsed text, not the HTML)."""
+    return utf16_len(visible_text(source))
+
+
+def _date(reply: Reply, value: dt.date | None) -> str:
     if value is None:
         return reply.labels.get("no_date", "n.d.")
-    return value.isoformat()  # type: ignore[attr-defined]
+    return format_date(value, reply.language)
 
 
-def _head_paragraphs(reply: Reply) -> list[Paragraph]:
+def _typeset(paragraphs: list[Paragraph], language: str) -> list[Paragraph]:
+    return [
+        [tuple(Span(typeset(s.text, language), s.style, s.href) for s in line) for line in p]
+        for p in paragraphs
+        if p
+    ]
+
+
+def _steps_paragraph(label: str, steps: Sequence[str], note: str | None) -> Paragraph:
+    lines: Paragraph = [(_b(label),)] if label else []
+    lines.extend((_b(f"{n}."), _t(f" {step}")) for n, step in enumerate(steps, 1))
+    if note:
+        lines.append((_i(note),))
+    return lines
+
+
+def _short_paragraphs(reply: Reply, *, with_summary: bool = True) -> list[Paragraph]:
     lab = reply.labels
     head: Paragraph = [(_b(reply.title),)] if reply.title else []
-    if reply.summary:
+    if with_summary and reply.summary:
         head.append((_t(reply.summary),))
-    if reply.items:
-        head.extend((_t(f"• {item}"),) for item in reply.items)
+    head.extend((_t(f"• {item}"),) for item in reply.items)
     paragraphs: list[Paragraph] = [head]
-    if reply.kind == "clarify":
-        paragraphs.append(
-            [(_t(f"{n}. {c.label}"),) for n, c in enumerate(reply.choices, 1) if c.kind == "topic"]
-        )
-    if reply.kind != "answer":
-        return [p for p in paragraphs if p]
     if reply.steps or reply.surface_note:
-        heading = lab.get("steps", "Steps")
-        if reply.surface_label:
-            heading = f"{heading} — {reply.surface_label}"
-        steps: Paragraph = [(_b(heading),)]
-        steps.extend((_b(f"{n}."), _t(f" {step}")) for n, step in enumerate(reply.steps, 1))
-        if reply.surface_note:
-            steps.append((_i(reply.surface_note),))
-        paragraphs.append(steps)
+        paragraphs.append(
+            _steps_paragraph(f"{reply.surface_label}:", reply.steps, reply.surface_note)
+        )
+    tail: Paragraph = []
     if reply.url:
-        link = lab.get("link", "Direct link")
-        paragraphs.append([(_t(f"🔗 {link}: "), Span(reply.url, href=reply.url))])
-    return [p for p in paragraphs if p]
+        tail.append((_t("🔗 "), Span(lab.get("open", "Open the setting"), href=reply.url)))
+    if reply.last_verified:
+        tail.append(
+            (_i(f"{lab.get('checked', 'Checked on')} {_date(reply, reply.last_verified)}"),)
+        )
+    paragraphs.append(tail)
+    return paragraphs
 
 
-def _detail_paragraphs(reply: Reply) -> list[Paragraph]:
-    if reply.kind != "answer":
-        return []
+def _surfaces_paragraphs(reply: Reply) -> list[Paragraph]:
+    head: Paragraph = [(_b(reply.title),)]
+    return [head] + [_steps_paragraph(f"{o.label}:", o.steps, o.note) for o in reply.other_surfaces]
+
+
+def _why_paragraphs(reply: Reply) -> list[Paragraph]:
     lab = reply.labels
-    paragraphs: list[Paragraph] = []
+    paragraphs: list[Paragraph] = [[(_b(reply.title),)]]
     if reply.facts:
         paragraphs.append(
-            [(_b(lab.get("facts", "Facts")),), *((_t(f"• {fact}"),) for fact in reply.facts)]
+            [(_b(lab.get("facts", "What happens")),), *((_t(f"• {f}"),) for f in reply.facts)]
         )
     if reply.caveats:
         paragraphs.append(
-            [(_b(lab.get("caveats", "Caveats")),), *((_t(f"• {c}"),) for c in reply.caveats)]
+            [(_b(lab.get("caveats", "Good to know")),), *((_t(f"• {c}"),) for c in reply.caveats)]
         )
-    if reply.sources:
-        sources: Paragraph = [(_b(lab.get("sources", "Sources")),)]
-        sources.extend(
-            (
-                _t("• "),
-                Span(s.title, href=s.url),
-                _t(f" — {s.publisher}, {_date(reply, s.date)}"),
-            )
-            for s in reply.sources
-        )
-        paragraphs.append(sources)
+    return paragraphs
+
+
+def _sources_paragraphs(reply: Reply, *, titled: bool = True) -> list[Paragraph]:
+    lab = reply.labels
+    heading = lab.get("sources", "Sources")
+    sources: Paragraph = [(_b(f"{heading} — {reply.title}" if titled else heading),)]
+    sources.extend(
+        (_t("• "), Span(s.title, href=s.url), _t(f" — {s.publisher}, {_date(reply, s.date)}"))
+        for s in reply.sources
+    )
+    paragraphs = [sources]
     if reply.last_verified:
-        checked = f"{lab.get('checked', 'Checked on')} {reply.last_verified.isoformat()}"
+        checked = f"{lab.get('checked', 'Checked on')} {_date(reply, reply.last_verified)}"
         paragraphs.append([(_i(checked),)])
     return paragraphs
 
 
+def _related_paragraphs(reply: Reply, *, titled: bool = True) -> list[Paragraph]:
+    lab = reply.labels
+    heading = lab.get("related", "Related")
+    lines: Paragraph = [(_b(f"{heading} — {reply.title}" if titled else heading),)]
+    lines += [(_t(f"• {c.label}"),) for c in reply.details.related]
+    return [lines]
+
+
+def _other_paragraphs(reply: Reply) -> list[Paragraph]:
+    if reply.kind == "smalltalk":  # "hi", "thanks": one plain line
+        return [[(_t(reply.title or reply.short),)]]
+    head: Paragraph = [(_b(reply.title),)] if reply.title else []
+    if reply.summary:
+        head.append((_t(reply.summary),))
+    paragraphs = [head]
+    if reply.kind in NUMBERED_KINDS:
+        paragraphs.append(
+            [(_t(f"{n}. {c.label}"),) for n, c in enumerate(reply.choices, 1) if c.kind == "topic"]
+        )
+    return paragraphs
+
+
 def reply_paragraphs(reply: Reply) -> list[Paragraph]:
-    """Lay out a reply as paragraphs of spans (not yet escaped).
+    """Lay out the part of a reply it shows, as paragraphs of spans (not yet escaped).
 
-    An answer shows the title in bold, the summary, the numbered steps for one
-    surface under a bold label, the direct settings link, then the facts,
-    caveats, sources with their dates and when it was last checked. A
-    clarification or a fallback shows its question and the topics to pick from.
+    The short answer is the title, the summary, the numbered steps for one
+    surface, the direct link and when it was checked; each detail part (other
+    surfaces, why, sources, related) is its own message. A clarification lists
+    the numbered candidates; a fallback or small talk is its line and a hint.
+    Text is typeset for the reply's language (French spacing).
     """
-    return _head_paragraphs(reply) + _detail_paragraphs(reply)
+    if reply.kind != "answer":
+        paragraphs = _other_paragraphs(reply)
+    elif reply.part == "short":
+        paragraphs = _short_paragraphs(reply)
+        if _measure(paragraphs, reply.language) > SHORT_TARGET:
+            # Over one screen: the title says what the summary would, the steps stay.
+            paragraphs = _short_paragraphs(reply, with_summary=False)
+    elif reply.part == "full":
+        paragraphs = _short_paragraphs(reply)
+        if reply.other_surfaces:
+            paragraphs += _surfaces_paragraphs(reply)[1:]
+        paragraphs += _why_paragraphs(reply)[1:] + _sources_paragraphs(reply, titled=False)
+        if reply.details.related:
+            paragraphs += _related_paragraphs(reply, titled=False)
+    else:
+        paragraphs = {
+            "surfaces": _surfaces_paragraphs,
+            "why": _why_paragraphs,
+            "sources": _sources_paragraphs,
+            "related": _related_paragraphs,
+        }[reply.part](reply)
+    return _typeset(paragraphs, reply.language)
 
 
-def render_answer(
-    reply: Reply, *, separate_details: bool | None = None, limit: int = MAX_MESSAGE_LENGTH
-) -> tuple[list[str], list[str]]:
-    """Render a reply as its first part and the rest, each a list of messages.
+def _measure(paragraphs: list[Paragraph], language: str) -> int:
+    rendered = render_paragraphs(_typeset(paragraphs, language), limit=MAX_MESSAGE_LENGTH)
+    return sum(visible_length(m) for m in rendered)
 
-    A reply that fits in one message is that one message. One that does not is
-    sent as the surface-dependent part (title, summary, steps, link), which
-    carries the buttons and is what a surface button edits, followed by the
-    details (facts, caveats, sources), which are the same for every surface.
+
+def render_reply(reply: Reply, *, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """Render the part a reply shows as Telegram HTML messages, in order.
+
+    The short answer of every topic fits one message; a long detail part (many
+    facts) may take more. The keyboard goes on the last message.
 
     Args:
         reply: The neutral reply from the core.
-        separate_details: Force (True) or forbid (False) the split; None splits
-            only when the whole reply does not fit. Pass the same value for every
-            surface of a topic so that switching surface keeps the same layout.
         limit: Maximum length of one message (Telegram's 4096 by default).
 
     Returns:
-        ``(first, rest)``: HTML messages; the keyboard goes on ``first[-1]``.
+        One or more HTML messages, each at most ``limit`` long.
     """
-    whole = render_paragraphs(reply_paragraphs(reply), limit=limit)
-    if separate_details is None:
-        separate_details = len(whole) > 1
-    details = _detail_paragraphs(reply)
-    if not separate_details or not details:
-        return whole, []
-    head = render_paragraphs(_head_paragraphs(reply), limit=limit)
-    return head, render_paragraphs(details, limit=limit)
-
-
-def render_reply(
-    reply: Reply, *, separate_details: bool | None = None, limit: int = MAX_MESSAGE_LENGTH
-) -> list[str]:
-    """Render a reply as one or more Telegram HTML messages, in order.
-
-    See :func:`render_answer` for the layout; the keyboard goes on the last
-    message of the first part.
-    """
-    first, rest = render_answer(reply, separate_details=separate_details, limit=limit)
-    return first + rest
-
-
-def needs_separate_details(replies: Iterable[Reply], *, limit: int = MAX_MESSAGE_LENGTH) -> bool:
-    """Whether any of these replies (a topic on each surface) needs the split layout."""
-    return any(len(render_paragraphs(reply_paragraphs(r), limit=limit)) > 1 for r in replies)
+    return render_paragraphs(reply_paragraphs(reply), limit=limit)
 
 
 # --- buttons ---------------------------------------------------------------------
@@ -405,15 +468,20 @@ def parse_callback(data: str | None) -> Callback | None:
     if len(parts) < 2 or len(parts) > 4 or parts[0] not in _CB_KINDS:
         return None
     kind, language = parts[0], parts[1]
-    if language not in ("en", "fr"):
+    if language not in LANGUAGES:
         return None
     topic = parts[2] if len(parts) > 2 else None
     surface = parts[3] if len(parts) > 3 else None
-    if kind in (CB_SURFACE, CB_CHOOSE, CB_TOPIC) and not topic:
+    if kind in (CB_SURFACE, CB_CHOOSE, CB_TOPIC, CB_PART) and not topic:
         return None
     if kind == CB_SURFACE and not surface:
         return None
-    return Callback(kind, language, topic, surface)
+    part = None
+    if kind == CB_PART:
+        part, _, surface = (surface or "").partition(".")
+        if part not in _PARTS:
+            return None
+    return Callback(kind, language, topic, surface or None, part)
 
 
 def _button(
@@ -424,27 +492,55 @@ def _button(
 
 
 def reply_keyboard(reply: Reply) -> list[list[Button]]:
-    """Buttons for a reply: other surfaces in one row, then one topic per row.
+    """Buttons for a reply, in its language.
 
-    Surface buttons and the candidates of a clarification or fallback edit the
-    pressed message; related topics of an answer arrive as a new message.
+    Under the short answer: the other surfaces (edit in place), then one button
+    per detail part (why, sources, related). Under a detail part: back to the
+    short answer and the other parts; under "related", one button per topic
+    (sent as a new message). A clarification numbers its candidates; a
+    fallback offers a few topics; small talk has none.
     """
     rows: list[list[Button]] = []
     lang = reply.language
     if reply.kind == "answer" and reply.topic_id:
-        surfaces = [
-            _button(c.label, CB_SURFACE, lang, reply.topic_id, c.value)
-            for c in reply.choices
-            if c.kind == "surface"
+        topic, surface = reply.topic_id, reply.surface or ""
+        if reply.part == "short":
+            surfaces = [
+                _button(c.label, CB_SURFACE, lang, topic, c.value)
+                for c in reply.choices
+                if c.kind == "surface"
+            ]
+            if row := [b for b in surfaces if b]:
+                rows.append(row)
+        parts = [p for p in reply.parts if p != reply.part]
+        if reply.part == "short":
+            parts = [p for p in parts if p != "surfaces"]  # the surface buttons are there
+        elif reply.part != "full":
+            parts = ["short", *parts]
+        part_buttons = [
+            b
+            for p in parts
+            if (
+                b := _button(
+                    reply.labels.get(f"part.{p}", p), CB_PART, lang, topic, f"{p}.{surface}"
+                )
+            )
         ]
-        if row := [b for b in surfaces if b]:
-            rows.append(row)
-    kind = CB_TOPIC if reply.kind == "answer" else CB_CHOOSE
+        rows.extend(part_buttons[i : i + 2] for i in range(0, len(part_buttons), 2))
+        if reply.part == "related":
+            rows.extend(
+                [b]
+                for c in reply.details.related
+                if (b := _button(c.label, CB_TOPIC, lang, c.value))
+            )
+        return rows
+    if reply.kind not in (*NUMBERED_KINDS, "fallback"):
+        return rows
     surface = (reply.surface or "") if reply.kind == "clarify" else ""
-    for choice in reply.choices:
-        if choice.kind != "topic":
-            continue
-        button = _button(choice.label, kind, lang, choice.value, surface)
+    numbered = reply.kind in NUMBERED_KINDS
+    for n, choice in enumerate((c for c in reply.choices if c.kind == "topic"), 1):
+        label = f"{n}. {choice.label}" if numbered else choice.label
+        button = _button(label, CB_CHOOSE, lang, choice.value, surface)
         if button:
             rows.append([button])
     return rows
