@@ -26,7 +26,7 @@ from bot.core import Answer, Core
 from bot.errors import ConfigError
 from bot.evaluation import evaluate, format_report, load_file
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
-from bot.messages import IncomingMessage
+from bot.messages import IncomingMessage, Reply
 from bot.nlu.language import SUPPORTED, normalize_hint
 from bot.nlu.registry import RegistryError
 from bot.render.plain import render_plain
@@ -101,24 +101,25 @@ def _cmd_chat(args: argparse.Namespace) -> int:
                 await core.set_language("cli", "terminal", normalize_hint(wanted[1]) or "en")
                 print(text(normalize_hint(wanted[1]) or "en", "tg.lang.set"))
                 continue
-            # "2" after "Which one do you mean?" and follow-ups are the core's job,
-            # as on every channel: the terminal only passes the text.
-            answer = await core.respond(
-                IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
-            )
+            # "2" after "Which one do you mean?", follow-ups and "sources" after an
+            # answer are the core's job, as on every channel: the terminal passes text.
+            incoming = IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
+            detail = await core.detail_request(incoming)
+            answer = None if detail is not None else await core.respond(incoming)
+            reply = detail if detail is not None else answer.reply  # type: ignore[union-attr]
             if args.json:
-                print(json.dumps(_chat_payload(answer), ensure_ascii=False), flush=True)
+                print(json.dumps(_chat_payload(reply, answer), ensure_ascii=False), flush=True)
             else:
-                print(render_plain(answer.reply))
+                print(render_plain(reply))
                 print()
 
     asyncio.run(loop())
     return 0
 
 
-def _chat_payload(answer: Answer) -> dict[str, object]:
-    """One reply of ``privacybot chat --json``."""
-    reply, understood = answer.reply, answer.understood
+def _chat_payload(reply: Reply, answer: Answer | None) -> dict[str, object]:
+    """One reply of ``privacybot chat --json`` (``answer`` is None for a detail part)."""
+    understood = answer.understood if answer is not None else None
     return {
         "topic": reply.topic_id,
         "kind": reply.kind,
@@ -127,7 +128,7 @@ def _chat_payload(answer: Answer) -> dict[str, object]:
         "platform": understood.platform if understood else None,
         "need": understood.need if understood else None,
         "surface": reply.surface,
-        "follow_up": answer.follow_up,
+        "follow_up": answer.follow_up if answer is not None else True,
         "choices": [{"kind": c.kind, "value": c.value, "label": c.label} for c in reply.choices],
         "title": reply.title,
     }
