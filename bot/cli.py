@@ -22,12 +22,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot import cli_kb, cli_site
-from bot.core import Core
+from bot.core import Answer, Core
 from bot.errors import ConfigError
-from bot.evaluation import evaluate, format_report, load_cases
+from bot.evaluation import evaluate, format_report, load_file
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.messages import IncomingMessage, Reply
+from bot.nlu.language import SUPPORTED, normalize_hint
+from bot.nlu.registry import RegistryError
 from bot.render.plain import render_plain
+from bot.texts import text
 
 EXIT_INVALID = 2
 
@@ -50,10 +53,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     reply = answer.reply
     rendered = render_plain(reply)
     if args.json:
+        understood = answer.understood
         payload = {
             "topic": reply.topic_id,
             "confidence": reply.confidence,
             "language": reply.language,
+            "asked_language": understood.language if understood else reply.language,
+            "platform": understood.platform if understood else None,
+            "need": understood.need if understood else None,
             "surface": answer.match.surface,
             "kind": reply.kind,
             "text": rendered,
@@ -75,12 +82,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_chat(args: argparse.Namespace) -> int:
     core = Core(_load(args.kb))
-    prompt = "> " if sys.stdin.isatty() else ""
-    if sys.stdin.isatty():
+    interactive = sys.stdin.isatty() and not args.json
+    prompt = "> " if interactive else ""
+    if interactive:
         print("privacybot: ask how to stop a platform using your data. Ctrl-D to quit.")
 
     async def loop() -> None:
-        last: Reply | None = None
         while True:
             try:
                 line = input(prompt)
@@ -88,30 +95,43 @@ def _cmd_chat(args: argparse.Namespace) -> int:
                 return
             if line.strip().lower() in {"quit", "exit", "/quit"}:
                 return
-            choice = _picked_choice(line, last)
-            if choice is not None:
-                # "2" after "Which one do you mean?" picks the second topic offered.
-                reply = core.topic_reply(choice, last.language if last else "en")
-                await core.remember("cli", "terminal", reply)
+            wanted = line.strip().split()
+            if len(wanted) == 2 and wanted[0] == "/lang" and normalize_hint(wanted[1]):
+                # The choice stays until the person changes it, as on Telegram.
+                await core.set_language("cli", "terminal", normalize_hint(wanted[1]) or "en")
+                print(text(normalize_hint(wanted[1]) or "en", "tg.lang.set"))
+                continue
+            # "2" after "Which one do you mean?", follow-ups and "sources" after an
+            # answer are the core's job, as on every channel: the terminal passes text.
+            incoming = IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
+            detail = await core.detail_request(incoming)
+            answer = None if detail is not None else await core.respond(incoming)
+            reply = detail if detail is not None else answer.reply  # type: ignore[union-attr]
+            if args.json:
+                print(json.dumps(_chat_payload(reply, answer), ensure_ascii=False), flush=True)
             else:
-                reply = await core.handle(
-                    IncomingMessage(text=line, user_id="terminal", language_hint=args.lang)
-                )
-            last = reply
-            print(render_plain(reply))
-            print()
+                print(render_plain(reply))
+                print()
 
     asyncio.run(loop())
     return 0
 
 
-def _picked_choice(line: str, last: Reply | None) -> str | None:
-    """The topic id a person picked by number from the last clarifying question."""
-    if last is None or last.kind != "clarify" or not line.strip().isdigit():
-        return None
-    topics = [c.value for c in last.choices if c.kind == "topic"]
-    index = int(line.strip()) - 1
-    return topics[index] if 0 <= index < len(topics) else None
+def _chat_payload(reply: Reply, answer: Answer | None) -> dict[str, object]:
+    """One reply of ``privacybot chat --json`` (``answer`` is None for a detail part)."""
+    understood = answer.understood if answer is not None else None
+    return {
+        "topic": reply.topic_id,
+        "kind": reply.kind,
+        "language": reply.language,
+        "asked_language": understood.language if understood else reply.language,
+        "platform": understood.platform if understood else None,
+        "need": understood.need if understood else None,
+        "surface": reply.surface,
+        "follow_up": answer.follow_up if answer is not None else True,
+        "choices": [{"kind": c.kind, "value": c.value, "label": c.label} for c in reply.choices],
+        "title": reply.title,
+    }
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
@@ -124,7 +144,8 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     core = Core(_load(args.kb))
-    report = evaluate(core.matcher, load_cases(Path(args.file)))
+    cases, dialogues = load_file(Path(args.file))
+    report = evaluate(core, cases, dialogues)
     print(format_report(report))
     if args.min is not None and report.accuracy < args.min:
         print(f"accuracy {report.accuracy:.1%} is below --min {args.min:.1%}", file=sys.stderr)
@@ -143,13 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
-    ask.add_argument("--lang", choices=["en", "fr"], help="language hint (breaks ties)")
+    ask.add_argument("--lang", choices=SUPPORTED, help="language hint (breaks ties)")
     ask.add_argument("--surface", choices=["web", "ios", "android"])
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(func=_cmd_ask)
 
     chat = sub.add_parser("chat", help="talk with the bot in the terminal")
-    chat.add_argument("--lang", choices=["en", "fr"])
+    chat.add_argument("--lang", choices=SUPPORTED)
+    chat.add_argument(
+        "--json", action="store_true", help="one message a line in, one JSON object a line out"
+    )
     chat.set_defaults(func=_cmd_chat)
 
     kb = sub.add_parser("kb", help="knowledge base tools")
@@ -160,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("--lang", choices=["en", "fr"])
     topics.set_defaults(func=_cmd_topics)
 
-    ev = sub.add_parser("eval", help="measure the engine on a question file")
+    ev = sub.add_parser("eval", help="measure the engine on a question or conversation file")
     ev.add_argument("file")
     ev.add_argument("--min", type=float, help="fail when top-1 accuracy is below this (0..1)")
     ev.set_defaults(func=_cmd_eval)
@@ -190,6 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except ConfigError as exc:
         print(f"privacybot: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except RegistryError as exc:  # knowledge/platforms.yaml or needs.yaml
+        for line in exc.problems:
+            print(line, file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 from bot import metrics
@@ -32,8 +32,9 @@ from bot.messages import (
     SurfaceAnswer,
 )
 from bot.nlu.language import normalize_hint
-from bot.nlu.matcher import Match, Matcher, detect_surface
-from bot.nlu.normalize import STOPWORDS, clean
+from bot.nlu.matcher import Match, Matcher
+from bot.nlu.normalize import clean
+from bot.nlu.understand import Context, Engine, Understanding
 from bot.ratelimit import UserRateLimiter, Verdict
 from bot.site.urls import topic_page_url
 from bot.store.base import Store, UserState
@@ -70,8 +71,6 @@ _PART_WORDS: dict[str, Part | Literal["more"]] = {
 # A Telegram deep-link payload allows only A-Z a-z 0-9 _ -: "x.grok_training" travels
 # as "x-grok_training", optionally followed by "-fr" for the language.
 _PAYLOAD = re.compile(r"^([a-z][a-z0-9_]*)-([a-z][a-z0-9_]*)(?:-([a-z]{2}))?$")
-# A follow-up like "and on Android?" is short and names a surface but no topic.
-_FOLLOW_UP_MAX_WORDS = 6
 
 
 class Forgotten(enum.Enum):
@@ -91,6 +90,7 @@ class Answer:
     match: Match
     follow_up: bool
     latency_ms: float
+    understood: Understanding | None = None
 
 
 class Core:
@@ -121,7 +121,7 @@ class Core:
         self.limiter = limiter
         self.site_url = site_url
         self._kb = kb
-        self._matcher = Matcher(kb)
+        self._engine = Engine(kb)
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -131,7 +131,12 @@ class Core:
     @property
     def matcher(self) -> Matcher:
         """The topic matcher built from :attr:`kb`."""
-        return self._matcher
+        return self._engine.matcher
+
+    @property
+    def engine(self) -> Engine:
+        """The understanding engine (matcher, platform registry, needs)."""
+        return self._engine
 
     def reload(self, kb: KnowledgeBase, matcher: Matcher | None = None) -> None:
         """Swap in a new, already validated knowledge base.
@@ -141,8 +146,8 @@ class Core:
         built elsewhere (the runner builds it off the event loop) to make this
         call instant.
         """
-        matcher = matcher or Matcher(kb)
-        self._kb, self._matcher = kb, matcher
+        engine = Engine(kb, matcher=matcher)
+        self._kb, self._engine = kb, engine
 
     def admit(self, channel: str, user_id: str | None) -> Verdict:
         """Whether to serve a message from a person, under the per-person rate limit.
@@ -204,52 +209,102 @@ class Core:
             state = await self._best_effort(
                 "get_user", self.store.get_user(message.channel, message.user_id)
             )
-        hint = normalize_hint(message.language_hint) or (state.language if state else None)
-        match = self._matcher.understand(
-            message.text, language_hint=hint, surface_hint=message.surface_hint
+        # Bluesky's ``langs`` is what the author declared; Telegram's code is the
+        # interface language, and a remembered language only breaks ties.
+        declared = (
+            message.channel == "bluesky" and normalize_hint(message.language_hint) is not None
         )
-        follow_up = False
-        topic_id = match.topic_id
-        if topic_id is None and state and state.last_topic and self._is_follow_up(message.text):
-            topic_id, follow_up = state.last_topic, True
-            if self._kb.get(topic_id) is None:
-                topic_id, follow_up = None, False
-
-        if topic_id is not None and (follow_up or not match.ambiguous):
-            surface = match.surface or (state.surface if state and follow_up else None)
-            reply = self.topic_reply(
-                topic_id,
-                match.language,
-                surface=surface,
-                confidence=match.confidence if not follow_up else max(match.confidence, 0.5),
-                alternatives=match.ranked[1:4],
+        hint = normalize_hint(message.language_hint) or (state.language if state else None)
+        context = (
+            Context(
+                platform=state.platform,
+                need=state.need,
+                surface=state.surface,
+                last_topic=state.last_topic,
+                choices=state.choices,
             )
-        elif topic_id is not None:
-            reply = self._clarify(match)
-        else:
-            readable = bool(clean(message.text))
-            reply = self._fallback(match, empty=not readable)
-            if self.log_unanswered and readable:
-                # A lone surrogate cannot be stored as UTF-8 (SQLite, PostgreSQL).
-                kept = message.text[:2000].encode("utf-8", "replace").decode("utf-8")
-                await self._best_effort(
-                    "record_unanswered", self.store.record_unanswered(kept, match.language)
-                )
+            if state
+            else None
+        )
+        understood = self._engine.understand(
+            message.text,
+            language_hint=hint,
+            declared=declared,
+            surface_hint=message.surface_hint,
+            context=context,
+        )
+        asked = understood.language
+        # A language chosen with /lang stays until the person changes it.
+        language = state.language if state and state.language_chosen and state.language else asked
+        reply = self._reply_for(understood, language, state)
+        if reply.kind == "fallback" and self.log_unanswered and understood.kind != "empty":
+            # A lone surrogate cannot be stored as UTF-8 (SQLite, PostgreSQL).
+            kept = message.text[:2000].encode("utf-8", "replace").decode("utf-8")
+            await self._best_effort("record_unanswered", self.store.record_unanswered(kept, asked))
 
         if message.user_id is not None:
             await self._best_effort(
                 "save_user",
                 self.remember(
-                    message.channel, message.user_id, reply, previous=state, optional=True
+                    message.channel,
+                    message.user_id,
+                    reply,
+                    previous=state,
+                    understood=understood,
+                    optional=True,
                 ),
             )
         await self._best_effort("increment", self.store.increment(f"answers.{reply.kind}"))
         latency = (time.perf_counter() - started) * 1000.0
-        answer = Answer(reply=reply, match=match, follow_up=follow_up, latency_ms=latency)
+        answer = Answer(
+            reply=reply,
+            match=understood.match,
+            follow_up=understood.follow_up,
+            latency_ms=latency,
+            understood=understood,
+        )
         # Every channel gets the same counters and the one log line per answer
         # (channel, topic, confidence, language, latency; never the text).
         metrics.record_answer(message.channel, answer)
         return answer
+
+    def _reply_for(
+        self, understood: Understanding, language: str, state: UserState | None
+    ) -> Reply:
+        """Turn what was understood into a reply in the person's language."""
+        kind = understood.kind
+        if kind == "answer" and understood.topic_id in self._kb.topics:
+            topic_id = understood.topic_id
+            assert topic_id is not None
+            surface = understood.surface
+            if surface is None and understood.follow_up and state is not None:
+                surface = state.surface if state.last_topic == topic_id else None
+            shown = language if self._engine.has_language(topic_id, language) else "en"
+            reply = self.topic_reply(
+                topic_id,
+                shown,
+                surface=surface,
+                confidence=understood.confidence,
+                alternatives=understood.match.ranked[1:4],
+            )
+            if understood.short:
+                reply = replace(
+                    reply, summary=reply.short, steps=(), surface_note=None, facts=(), caveats=()
+                )
+            if shown != language:
+                # English steps, with one line in the person's language saying so.
+                note = text(language, "untranslated")
+                reply = replace(
+                    reply, summary=f"{note}\n{reply.summary}", short=f"{note} {reply.short}"
+                )
+            return reply
+        if kind == "clarify" and understood.choices:
+            return self._clarify(understood, language)
+        if kind == "not_covered":
+            return self._not_covered(understood, language)
+        if kind == "smalltalk":
+            return self._smalltalk(understood, language)
+        return self._fallback(understood.match, empty=kind == "empty", language=language)
 
     @staticmethod
     async def _best_effort(operation: str, call: Awaitable[T]) -> T | None:
@@ -269,12 +324,6 @@ class Core:
                 extra={"operation": operation, "error": f"{type(exc).__name__}: {exc}"[:300]},
             )
             return None
-
-    @staticmethod
-    def _is_follow_up(raw: str) -> bool:
-        cleaned = clean(raw)
-        words = [w for w in cleaned.split() if w not in STOPWORDS]
-        return detect_surface(cleaned) is not None and len(words) <= _FOLLOW_UP_MAX_WORDS
 
     def resolve_surface(self, topic: Topic, language: str, requested: str | None) -> str | None:
         """Pick which surface's steps to show.
@@ -482,8 +531,8 @@ class Core:
         question = query.strip()
         if not clean(question):
             return language, []
-        match = self._matcher.understand(question, language_hint=language)
-        topic_ids = [t for t, s in match.ranked if s >= self._matcher.threshold]
+        match = self._engine.matcher.understand(question, language_hint=language)
+        topic_ids = [t for t, s in match.ranked if s >= self._engine.matcher.threshold]
         if match.topic_id is None and not match.ambiguous:
             topic_ids = []
         return match.language, [
@@ -528,9 +577,15 @@ class Core:
         topics.sort(key=lambda t: t.platform != PRIMARY_PLATFORM)
         return tuple(t.lang(language).title for t in topics)
 
-    def _clarify(self, match: Match) -> Reply:
-        language = match.language
-        candidates = [t for t, s in match.ranked[:3] if s >= self._matcher.threshold]
+    def _titles(self, topic_ids: tuple[str, ...], language: str) -> list[Choice]:
+        return [
+            Choice("topic", t, self._kb.topics[t].lang(language).title)
+            for t in topic_ids
+            if t in self._kb.topics
+        ]
+
+    def _clarify(self, understood: Understanding, language: str) -> Reply:
+        match = understood.match
         return Reply(
             kind="clarify",
             language=language,
@@ -540,15 +595,57 @@ class Core:
             summary=text(language, "clarify.summary"),
             short=text(language, "clarify.title"),
             surface=match.surface if match.surface in SURFACES else None,
-            choices=tuple(
-                Choice("topic", t, self._kb.topics[t].lang(language).title) for t in candidates
-            ),
+            choices=tuple(self._titles(understood.choices, language)),
             alternatives=tuple(Alternative(t, round(s, 3)) for t, s in match.ranked[:3]),
             labels=labels(language),
         )
 
-    def _fallback(self, match: Match, *, empty: bool) -> Reply:
-        language = match.language
+    def _not_covered(self, understood: Understanding, language: str) -> Reply:
+        """Honesty when the platform meant has no topic for the need: never another's steps."""
+        registry = self._engine.registry
+        platform = registry.name(understood.platform or "")
+        if understood.need:
+            need = text(language, f"need.{understood.need}")
+            title = text(language, "not_covered.need").format(platform=platform, need=need)
+        else:
+            title = text(language, "not_covered.platform").format(platform=platform)
+        offers = self._titles(understood.choices, language)
+        elsewhere = self._titles(understood.also, language)
+        if offers:
+            summary = text(language, "not_covered.offer").format(platform=platform)
+        elif elsewhere:
+            summary = text(language, "not_covered.elsewhere")
+        else:
+            summary = text(language, "not_covered.none")
+        choices = tuple(offers or elsewhere)
+        return Reply(
+            kind="not_covered",
+            language=language,
+            topic_id=None,
+            confidence=round(understood.match.confidence, 3),
+            title=title,
+            summary=summary,
+            short=f"{title} {summary}" if not choices else title,
+            items=tuple(c.label for c in choices),
+            choices=choices,
+            labels=labels(language),
+        )
+
+    def _smalltalk(self, understood: Understanding, language: str) -> Reply:
+        """A greeting or a thank-you gets one short friendly line, not the topic list."""
+        line = text(language, "smalltalk.thanks" if understood.thanks else "smalltalk.hello")
+        return Reply(
+            kind="smalltalk",
+            language=language,
+            topic_id=None,
+            confidence=1.0,
+            title=line,
+            short=line,
+            labels=labels(language),
+        )
+
+    def _fallback(self, match: Match, *, empty: bool, language: str | None = None) -> Reply:
+        language = language or match.language
         title = text(language, "fallback.empty" if empty else "fallback.title")
         return Reply(
             kind="fallback",
@@ -575,24 +672,85 @@ class Core:
         reply: Reply,
         *,
         previous: UserState | None = None,
+        understood: Understanding | None = None,
         optional: bool = False,
     ) -> None:
-        """Keep what a follow-up needs after a reply: its language, topic and surface.
+        """Keep what a follow-up needs after a reply: language, topic, platform, need, choices.
 
-        A reply without a topic (fallback, clarify) keeps the previous topic, so
-        "and on Android?" still refers to the last real answer. ``optional``: a
-        short lock wait, skipped while the store fails (the reply must not wait).
+        A reply without a topic (fallback, smalltalk) keeps the previous topic,
+        platform and need, so "and on Android?" still refers to the last real
+        answer; a clarifying question or an honest "not covered" keeps the
+        choices it offered, so that "2" or "the first one" picks among them.
+        ``optional``: a short lock wait, skipped while the store fails (the reply
+        must not wait).
         """
+        kept = previous or UserState()
+        topic = reply.topic_id or kept.last_topic
+        platform, need = kept.platform, kept.need
+        choices: tuple[str, ...] = kept.choices
+        if understood is not None and reply.kind in ("answer", "clarify", "not_covered"):
+            platform = understood.platform or (
+                self._engine.products_of[topic][0]
+                if reply.topic_id and topic in self._engine.products_of
+                else platform
+            )
+            need = understood.need or (self._engine.need_of.get(topic) if topic else need)
+            choices = tuple(c.value for c in reply.choices if c.kind == "topic")
+            if reply.kind == "answer":
+                choices = ()
+        elif reply.kind == "answer":
+            choices = ()
+        chosen = kept.language_chosen and kept.language is not None
         await self.store.save_user(
             channel,
             user_id,
             UserState(
-                language=reply.language,
-                last_topic=reply.topic_id or (previous.last_topic if previous else None),
-                surface=reply.surface or (previous.surface if previous else None),
+                language=kept.language if chosen else reply_language(reply, understood),
+                last_topic=topic,
+                surface=reply.surface or kept.surface,
+                platform=platform,
+                need=need,
+                choices=choices,
+                language_chosen=chosen,
             ),
             optional=optional,
         )
+
+    async def remember_shown(self, channel: str, user_id: str, reply: Reply) -> None:
+        """Keep a reply shown without a message (a button pressed) as the last answer.
+
+        The rest of the person's state (a language chosen with /lang, the
+        platform) is kept, unlike writing a new :class:`UserState`.
+        """
+        previous = await self.store.get_user(channel, user_id)
+        await self.remember(channel, user_id, reply, previous=previous)
+
+    async def restore_context(
+        self,
+        channel: str,
+        user_id: str,
+        text: str,
+        *,
+        language_hint: str | None = None,
+        surface: str | None = None,
+    ) -> bool:
+        """Make an earlier question of a thread the context of the next message.
+
+        A Bluesky reply under one of the bot's answers continues *that* answer,
+        even if the person asked something else elsewhere since.
+
+        Returns:
+            True if the question named a topic (and became the context).
+        """
+        understood = self._engine.understand(
+            text, language_hint=language_hint, declared=language_hint is not None
+        )
+        if understood.kind != "answer" or understood.topic_id is None:
+            return False
+        previous = await self.store.get_user(channel, user_id)
+        reply = self.topic_reply(understood.topic_id, understood.language, surface=surface)
+        await self.remember(channel, user_id, reply, previous=previous, understood=understood)
+        return True
 
     async def forget(self, channel: str, user_id: str) -> Forgotten:
         """Erase what is stored about a person.
@@ -613,14 +771,13 @@ class Core:
         return Forgotten.ERASED if erased else Forgotten.NOTHING
 
     async def set_language(self, channel: str, user_id: str, language: str) -> None:
-        """Remember a person's chosen reply language (``/lang fr``)."""
-        state = await self.store.get_user(channel, user_id)
+        """Remember a person's chosen reply language (``/lang fr``); it stays until changed."""
+        state = await self.store.get_user(channel, user_id) or UserState()
         await self.store.save_user(
-            channel,
-            user_id,
-            UserState(
-                language=language,
-                last_topic=state.last_topic if state else None,
-                surface=state.surface if state else None,
-            ),
+            channel, user_id, replace(state, language=language, language_chosen=True)
         )
+
+
+def reply_language(reply: Reply, understood: Understanding | None) -> str:
+    """The language a person wrote in (kept for the next message), else the reply's."""
+    return understood.language if understood is not None else reply.language

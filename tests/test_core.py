@@ -53,9 +53,9 @@ def test_dev_set_covers_every_required_topic_in_both_languages() -> None:
 @pytest.mark.parametrize("name", ["heldout.yaml", "fresh_eval.yaml"])
 async def test_accuracy_on_questions_written_apart_from_the_examples(core: Core, name: str) -> None:
     """Sets written without seeing the knowledge base, to measure generalisation."""
-    from bot.evaluation import evaluate, load_cases
+    from bot.evaluation import evaluate_async, load_cases
 
-    report = evaluate(core.matcher, load_cases(Path(__file__).parent / name))
+    report = await evaluate_async(core, load_cases(Path(__file__).parent / name))
     assert report.total >= 200
     misses = [(m.case.question, m.case.expect, m.got) for m in report.misses]
     assert report.accuracy >= 0.95, misses
@@ -210,3 +210,173 @@ async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
     await core.handle(IncomingMessage(text="stop grok training", channel="metrics-test"))
     assert metrics.METRICS.messages["metrics-test"] == before + 1
     assert 'channel="metrics-test"' in metrics.METRICS.render()
+
+
+# -- issue 10: platform x need, seven languages, conversations -------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "platform", "need"),
+    [
+        ("how do I close my spotify account for good", "spotify", "delete_account"),
+        ("turn off youtube watch history", "youtube", "activity_history"),
+        ("does deezer share my data with third parties", "deezer", "third_party_sharing"),
+        ("does kwai train ai on my videos", "kwai", "ai_training"),
+        ("¿cómo borro mi cuenta de Telegram?", "telegram", "delete_account"),
+    ],
+)
+async def test_a_platform_without_that_topic_is_told_honestly_never_another_platforms_steps(
+    core: Core, question: str, platform: str, need: str
+) -> None:
+    answer = await core.respond(IncomingMessage(text=question))
+    assert answer.reply.kind == "not_covered"
+    assert answer.reply.topic_id is None and answer.reply.steps == ()
+    assert answer.understood is not None
+    assert (answer.understood.platform, answer.understood.need) == (platform, need)
+    assert core.engine.registry.name(platform) in answer.reply.title
+
+
+async def test_not_covered_offers_what_exists_for_that_platform(core: Core) -> None:
+    reply = await core.handle(IncomingMessage(text="delete my google account"))
+    assert reply.kind == "not_covered"
+    assert "google.gemini_activity" in {c.value for c in reply.choices}
+    assert reply.title == "I don't have steps for deleting an account on Google yet."
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("hi!", "en"), ("thank you so much", "en"), ("merci beaucoup", "fr")]
+)
+async def test_greetings_and_thanks_get_one_friendly_line(
+    core: Core, text: str, language: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.kind == "smalltalk"
+    assert reply.language == language
+    assert reply.items == () and reply.choices == ()
+
+
+async def test_polite_question_and_pasted_url_and_article_phrase_are_understood(
+    core: Core,
+) -> None:
+    polite = (
+        "Salut ! Tu peux m'aider pour un truc ? Je veux que Grok arrête d'apprendre avec mes posts"
+    )
+    assert (await core.handle(IncomingMessage(text=polite))).topic_id == "x.grok_training"
+    url = "x.com/settings/grok_settings is that the page where I untick the training thing?"
+    assert (await core.handle(IncomingMessage(text=url))).topic_id == "x.grok_training"
+    article = "an article I read says 'transferts spéciaux de données', where is that in X?"
+    assert (await core.handle(IncomingMessage(text=article))).topic_id == "x.third_party_sharing"
+
+
+async def test_zero_width_characters_do_not_split_words(core: Core) -> None:
+    reply = await core.handle(IncomingMessage(text="stop gr\u200bok tra\u200dining"))
+    assert reply.topic_id == "x.grok_training"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "language"),
+    [
+        (
+            "¿Cómo desactivo que X use mis publicaciones para entrenar a Grok?",
+            "x.grok_training",
+            "es",
+        ),
+        ("Wie lösche ich mein Twitter-Konto?", "x.delete_account", "de"),
+        ("como tirar a Meta AI do zap", "meta.whatsapp_ai", "pt"),
+        ("come scarico l'archivio dei miei dati di Twitter", "x.download_archive", "it"),
+        ("Xのアカウントを非公開にする方法", "x.protect_posts", "ja"),
+    ],
+)
+async def test_five_more_languages_get_the_topic_in_their_language(
+    core: Core, question: str, topic: str, language: str
+) -> None:
+    answer = await core.respond(IncomingMessage(text=question))
+    assert answer.reply.topic_id == topic
+    assert answer.understood is not None and answer.understood.language == language
+    assert answer.reply.language == language
+    assert answer.reply.title == core.kb.topics[topic].lang(language).title
+
+
+async def test_a_topic_not_yet_translated_is_english_with_one_line_saying_so() -> None:
+    from bot.texts import text
+
+    demo = Core(load_knowledge(REPO / "tests" / "fixtures" / "kb_valid"), MemoryStore())
+    answer = await demo.respond(
+        IncomingMessage(text="¿cómo impido que demo entrene con mis fotos?")
+    )
+    assert answer.reply.topic_id == "demo.training"
+    assert answer.reply.language == "en"
+    assert answer.reply.summary.startswith(text("es", "untranslated"))
+
+
+async def test_declared_bluesky_language_weighs_more_than_a_tie_breaker(core: Core) -> None:
+    plain = await core.respond(IncomingMessage(text="grok ai opt out", language_hint="fr"))
+    declared = await core.respond(
+        IncomingMessage(text="grok ai opt out", channel="bluesky", language_hint="fr")
+    )
+    assert plain.understood is not None and plain.understood.language == "en"
+    assert declared.understood is not None and declared.understood.language == "fr"
+
+
+async def test_a_language_chosen_with_lang_stays(core: Core) -> None:
+    await core.set_language("cli", "chooser", "fr")
+    reply = await core.handle(IncomingMessage(text="delete my twitter account", user_id="chooser"))
+    assert reply.language == "fr" and reply.topic_id == "x.delete_account"
+    state = await core.store.get_user("cli", "chooser")
+    assert state is not None and state.language == "fr" and state.language_chosen
+
+
+async def _talk(core: Core, user: str, *messages: str) -> list:
+    return [await core.handle(IncomingMessage(text=m, user_id=user)) for m in messages]
+
+
+async def test_follow_up_naming_a_platform_keeps_the_need(core: Core) -> None:
+    replies = await _talk(
+        core,
+        "f1",
+        "does LinkedIn train AI on my profile?",
+        "same question for gemini",
+        "et pour Grok ?",
+        "and instagram?",
+        "and for facebook?",
+    )
+    assert [r.topic_id for r in replies] == [
+        "linkedin.ai_training",
+        "google.gemini_activity",
+        "x.grok_training",
+        "meta.ai_training",
+        "meta.ai_training",
+    ]
+
+
+async def test_follow_up_naming_a_need_keeps_the_platform(core: Core) -> None:
+    replies = await _talk(core, "f2", "grok?", "training", "and deleting my history?")
+    assert replies[0].kind == "clarify"
+    assert [r.topic_id for r in replies[1:]] == ["x.grok_training", "x.grok_history"]
+    other = await _talk(core, "f3", "delete my twitter account", "and for spotify?")
+    assert other[1].kind == "not_covered" and other[1].topic_id is None
+
+
+async def test_choices_are_picked_by_number_or_words_in_the_core(core: Core) -> None:
+    first = await _talk(core, "c1", "grok", "2")
+    assert first[1].topic_id == first[0].choices[1].value
+    words = await _talk(core, "c2", "grok", "the chat history one")
+    assert words[0].kind == "clarify" and words[1].topic_id == "x.grok_history"
+    assert "x.grok_history" in {c.value for c in words[0].choices}
+
+
+async def test_not_understood_gets_the_short_form_again(core: Core) -> None:
+    first, again = await _talk(core, "s1", "how do I stop grok training", "sorry, I don't get it")
+    assert again.topic_id == first.topic_id and again.kind == "answer"
+    assert again.summary == first.short and again.steps == ()
+
+
+async def test_a_new_question_is_not_taken_for_a_follow_up(core: Core) -> None:
+    """Without "and ...", a question the engine understands alone is a new one."""
+    replies = await _talk(
+        core, "n1", "delete my spotify account", "download an archive of my tweets"
+    )
+    assert replies[0].kind == "not_covered"
+    assert replies[1].topic_id == "x.download_archive"
+    follow = await _talk(core, "n2", "delete my spotify account", "and download my data?")
+    assert follow[1].kind == "not_covered"

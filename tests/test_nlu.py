@@ -59,7 +59,8 @@ def test_detect_surface(text: str, surface: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("hint", "expected"), [("fr-CA", "fr"), ("en_US", "en"), ("de", None), (None, None)]
+    ("hint", "expected"),
+    [("fr-CA", "fr"), ("en_US", "en"), ("pt_BR", "pt"), ("de", "de"), ("ru", None), (None, None)],
 )
 def test_normalize_hint(hint: str | None, expected: str | None) -> None:
     assert normalize_hint(hint) == expected
@@ -118,3 +119,104 @@ def test_narrow_topic_needs_its_required_words(matcher: Matcher) -> None:
     assert matcher.understand("opt out of training on grok.com").topic_id == (
         "x.grok_app_improve_model"
     )
+
+
+# -- issue 10: registry, needs, seven languages ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def registry():  # type: ignore[no-untyped-def]
+    from bot.nlu.registry import load_registry
+
+    return load_registry(REPO / "knowledge")
+
+
+def test_registry_has_the_agreed_ids_and_many_more(registry) -> None:  # type: ignore[no-untyped-def]
+    agreed = """x grok grok_app meta facebook instagram threads whatsapp messenger meta_ai linkedin
+    google gemini youtube google_photos openai bluesky anthropic microsoft reddit perplexity
+    wordpress tumblr quora slack substack medium grammarly amazon apple snapchat pinterest
+    tiktok adobe discord zoom bot""".split()
+    assert set(agreed) <= set(registry.platforms)
+    assert len(set(registry.platforms) - set(agreed)) >= 80
+
+
+@pytest.mark.parametrize(
+    ("text", "platform"),
+    [
+        ("mon Insta", "instagram"),
+        ("my FB account", "facebook"),
+        ("tirar a meta ai do zap zap", "whatsapp"),
+        ("ツイッターのアカウント", "x"),
+        ("https://twitter.com/settings", "x"),
+        ("opt out on grok.com", "grok_app"),
+        ("I use LINE every day", "line"),
+        ("Grokの学習", "grok"),
+    ],
+)
+def test_platform_names_spellings_and_scripts(registry, text: str, platform: str) -> None:  # type: ignore[no-untyped-def]
+    assert platform in [m.platform for m in registry.mentions(text)]
+
+
+def test_common_words_are_not_platforms(registry) -> None:  # type: ignore[no-untyped-def]
+    found = {m.platform for m in registry.mentions("draw a line, send a signal, a medium pizza")}
+    assert found == set()
+    assert "grok_app" not in {
+        m.platform for m in registry.mentions("treinar o grok com meus posts")
+    }
+
+
+def test_relations_cover_parents_and_products_not_siblings(registry) -> None:  # type: ignore[no-untyped-def]
+    assert registry.related("meta", "instagram") and registry.related("instagram", "meta")
+    assert registry.related("grok", "x")
+    assert not registry.related("youtube", "gemini")
+    assert not registry.related("grok_app", "grok")
+
+
+@pytest.mark.parametrize(
+    ("text", "need"),
+    [
+        ("transferts spéciaux de données", "third_party_sharing"),
+        ("¿cómo borro mi cuenta?", "delete_account"),
+        ("Grokの学習に使わせない", "ai_training"),
+        ("delete my instagram account", "delete_account"),
+        ("personalisierte Werbung abschalten", "ad_personalization"),
+    ],
+)
+def test_needs_in_seven_languages(registry, text: str, need: str) -> None:  # type: ignore[no-untyped-def]
+    from bot.nlu.registry import fold
+
+    scores = registry.need_scores(fold(text))
+    assert max(scores, key=scores.__getitem__) == need
+
+
+def test_invalid_registry_is_reported_by_file_and_id(tmp_path: Path) -> None:
+    from bot.nlu.registry import RegistryError, load_registry
+
+    (tmp_path / "platforms.yaml").write_text(
+        "platforms:\n- {id: a, name: A, kind: platform, parent: nowhere, names: {all: [a]}}\n"
+        "- {id: b, name: B, kind: platform, names: {all: [a]}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "needs.yaml").write_text(
+        "needs:\n- {id: n, description: d, near: [m], triggers: {xx: [w]}}\n", encoding="utf-8"
+    )
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path)
+    text = "\n".join(info.value.problems)
+    assert "needs.yaml: n: triggers" in text
+    assert "platforms.yaml: b: names: 'a' also names a" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("¿Cómo desactivo que X use mis publicaciones?", "es"),
+        ("como eu impeço o Grok de usar meus tweets pra treinar?", "pt"),
+        ("Wie lade ich ein Archiv meiner X-Daten herunter?", "de"),
+        ("come faccio a impedire che X usi i miei post?", "it"),
+        ("ChatGPTに会話を学習させない方法", "ja"),
+        ("X soll meine Daten nicht an Dritte weitergeben", "de"),
+    ],
+)
+def test_seven_languages_are_recognised(matcher: Matcher, text: str, language: str) -> None:
+    assert matcher.understand(text).language == language

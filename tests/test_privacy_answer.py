@@ -33,6 +33,10 @@ DISCLOSED: dict[tuple[str, str], dict[str, list[tuple[str, ...]]]] = {
     ("users", "language"): {"en": [("language",)], "fr": [("langue",)]},
     ("users", "last_topic"): {"en": [("last topic",)], "fr": [("dernier sujet",)]},
     ("users", "surface"): {"en": [("surface", "device")], "fr": [("surface", "appareil")]},
+    ("users", "platform"): {"en": [("platform",)], "fr": [("plateforme",)]},
+    ("users", "need"): {"en": [("need",)], "fr": [("besoin",)]},
+    ("users", "choices"): {"en": [("choices last offered",)], "fr": [("choix proposés",)]},
+    ("users", "language_chosen"): {"en": [("/lang",)], "fr": [("/lang",)]},
     ("users", "updated_at"): {
         "en": [(USERS_DAYS["en"],), ("without contact", "idle")],
         "fr": [(USERS_DAYS["fr"],), ("sans contact",)],

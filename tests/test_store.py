@@ -60,8 +60,35 @@ async def raw_user_keys(store: Any) -> list[str]:
 
 async def test_fresh_database_has_exactly_the_declared_schema(make_store: Any) -> None:
     store = await make_store()
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == sqlite_schema.SCHEMA_VERSION
     assert await columns(store) == TABLES
+
+
+async def test_conversation_state_round_trips(make_store: Any) -> None:
+    """Platform, need, offered choices and a /lang choice survive a reopen (issue 10)."""
+    first = await make_store()
+    state = UserState(
+        language="pt",
+        last_topic="x.grok_training",
+        surface="android",
+        platform="grok",
+        need="ai_training",
+        choices=("x.grok_training", "x.third_party_sharing"),
+        language_chosen=True,
+    )
+    await first.save_user("telegram", "43", state)
+    await first.close()
+    second = await make_store()
+    got = await second.get_user("telegram", "43")
+    assert (got.platform, got.need, got.choices, got.language_chosen) == (
+        "grok",
+        "ai_training",
+        ("x.grok_training", "x.third_party_sharing"),
+        True,
+    )
+    await second.save_user("telegram", "43", UserState(language="en"))
+    again = await second.get_user("telegram", "43")
+    assert (again.platform, again.choices, again.language_chosen) == (None, (), False)
 
 
 def test_both_backends_declare_the_same_migration_count() -> None:
@@ -75,7 +102,7 @@ async def test_reopening_a_database_keeps_data_and_version(make_store: Any) -> N
     await first.save_user("telegram", "42", UserState(language="fr"))
     await first.close()
     second = await make_store()
-    assert await second.schema_version() == 2
+    assert await second.schema_version() == sqlite_schema.SCHEMA_VERSION
     assert (await second.get_user("telegram", "42")).language == "fr"
 
 
@@ -119,7 +146,7 @@ async def test_migration_from_version_1_keeps_rows(make_store: Any, tmp_path: Pa
             await conn.close()
 
     store = await make_store(clock=clock)
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == sqlite_schema.SCHEMA_VERSION
     assert await columns(store) == TABLES
     state = await store.get_user("telegram", "7")
     assert (state.language, state.last_topic, state.surface) == ("fr", "x.grok_training", "ios")

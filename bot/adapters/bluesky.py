@@ -90,7 +90,6 @@ from bot.render.bluesky import (
 )
 from bot.render.bluesky import Span as _Span
 from bot.settings import Secret
-from bot.store.base import UserState
 from bot.texts import text as phrase
 
 log = logging.getLogger(__name__)
@@ -1087,18 +1086,11 @@ class BlueskyChannel:
             if post.author.did != self.did:
                 text = question_text(post.record, self.did, self.settings.handle)
                 langs = list(getattr(post.record, "langs", None) or [])
-                match = self.core.matcher.understand(
-                    text, language_hint=langs[0] if langs else None
-                )
-                surface = surface or match.surface
-                if match.topic_id is not None and not match.ambiguous:
-                    await self.store.save_user(
-                        "bluesky",
-                        n.author.did,
-                        UserState(
-                            language=match.language, last_topic=match.topic_id, surface=surface
-                        ),
-                    )
+                hint = langs[0] if langs else None
+                surface = surface or self.core.matcher.understand(text, language_hint=hint).surface
+                if await self.core.restore_context(
+                    "bluesky", n.author.did, text, language_hint=hint, surface=surface
+                ):
                     return
             node = getattr(node, "parent", None)
 

@@ -1042,7 +1042,7 @@ class TelegramChannel:
                 callback.topic_id, callback.language, surface=callback.surface
             )
         with contextlib.suppress(Exception):  # a failing store must not cost the answer
-            await self.core.remember(CHANNEL, user_id, reply)
+            await self.core.remember_shown(CHANNEL, user_id, reply)
         chunks = self.messages(reply)
         markup = _markup(reply_keyboard(reply))
         if callback.kind in (CB_SURFACE, CB_PART, CB_CHOOSE) and len(chunks) == 1:

@@ -11,9 +11,44 @@ and a prediction is a sum of a few weight rows.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+
+from bot import model_cache
+
+CHUNK_CELLS = 1 << 22
+"""Largest temporary of a training step, in float cells (16 MB): memory stays flat as
+the knowledge base grows, instead of entries x classes."""
+
+
+def _segment_sums(
+    table: np.ndarray, index: np.ndarray, value: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """``np.add.reduceat(table[index] * value, starts)``, a bounded slice at a time.
+
+    Args:
+        table: Rows to gather (weights by feature, or errors by sample).
+        index: Which row each entry gathers, entries grouped in runs.
+        value: Each entry's feature value, shape (entries, 1).
+        starts: Where each run begins.
+    """
+    total = len(index)
+    per_chunk = max(1, CHUNK_CELLS // max(1, table.shape[1]))
+    if total <= per_chunk:
+        return np.add.reduceat(table[index] * value, starts, axis=0)
+    out = np.empty((len(starts), table.shape[1]), dtype=table.dtype)
+    # Cut only between runs, so that every run is summed within one slice.
+    cuts = np.searchsorted(starts, np.arange(0, total, per_chunk), side="right") - 1
+    cuts = np.unique(np.r_[cuts, len(starts)])
+    for a, b in itertools.pairwise(cuts):
+        lo = starts[a]
+        hi = starts[b] if b < len(starts) else total
+        out[a:b] = np.add.reduceat(table[index[lo:hi]] * value[lo:hi], starts[a:b] - lo, axis=0)
+    return out
 
 
 class SparseSoftmax:
@@ -87,22 +122,22 @@ class SparseSoftmax:
         beta1, beta2, eps = 0.9, 0.999, 1e-8
         for step in range(1, self.epochs + 1):
             logits = np.tile(b, (n, 1))
-            logits[row_ids] += np.add.reduceat(w[col] * val, row_starts, axis=0)
+            logits[row_ids] += _segment_sums(w, col, val, row_starts)
             logits -= logits.max(axis=1, keepdims=True)
             probs = np.exp(logits)
             probs /= probs.sum(axis=1, keepdims=True)
             err = (probs - onehot) * sample_weight
             gw = self.l2 * w
-            gw[col_ids] += np.add.reduceat(err[row_by_col] * val_by_col, col_starts, axis=0)
+            gw[col_ids] += _segment_sums(err, row_by_col, val_by_col, col_starts)
             gb = err.sum(axis=0)
-            for p, g, m, v in ((w, gw, mw, vw), (b, gb, mb, vb)):
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * g * g
-                mhat = m / (1 - beta1**step)
-                vhat = v / (1 - beta2**step)
-                p -= self.learning_rate * mhat / (np.sqrt(vhat) + eps)
+            for param, grad, mom, var in ((w, gw, mw, vw), (b, gb, mb, vb)):
+                mom *= beta1
+                mom += (1 - beta1) * grad
+                var *= beta2
+                var += (1 - beta2) * grad * grad
+                mhat = mom / (1 - beta1**step)
+                vhat = var / (1 - beta2**step)
+                param -= self.learning_rate * mhat / (np.sqrt(vhat) + eps)
         self._weights, self._bias = w, b
         return self
 
@@ -116,3 +151,54 @@ class SparseSoftmax:
         logits = logits - logits.max()
         probs = np.exp(logits)
         return probs / probs.sum()
+
+
+# -- trained weights kept between starts ------------------------------------------------
+
+_CACHE_FORMAT = b"sparse-softmax-v1"
+
+
+def training_key(
+    samples: Sequence[tuple[dict[str, float], int]], n_classes: int, **settings: float
+) -> str:
+    """A digest of everything training depends on: the samples, in order, and the settings.
+
+    The knowledge base's content decides the samples, so a changed example, topic
+    or out-of-scope line gives a new key and the model is trained again.
+    """
+    digest = hashlib.sha256(_CACHE_FORMAT)
+    digest.update(repr((n_classes, sorted(settings.items()))).encode())
+    for feats, label in samples:
+        digest.update(repr((label, sorted(feats.items()))).encode())
+    return digest.hexdigest()[:32]
+
+
+def fit_cached(
+    model: SparseSoftmax,
+    samples: Sequence[tuple[dict[str, float], int]],
+    *,
+    directory: Path | None = None,
+) -> SparseSoftmax:
+    """Train ``model``, or load the weights of the same training from the cache.
+
+    Args:
+        model: An untrained model (its settings are part of the key).
+        samples: The training set.
+        directory: The cache folder; :func:`bot.model_cache.cache_dir` when None.
+
+    Returns:
+        The model, trained or loaded.
+    """
+    key = training_key(
+        samples, model.n_classes, l2=model.l2, epochs=model.epochs, lr=model.learning_rate
+    )
+    found = model_cache.load(key, directory)
+    if found is not None:
+        names, weights, bias = found
+        if weights.shape == (len(names), model.n_classes) and bias.shape == (model.n_classes,):
+            model._feature_ids = {n: i for i, n in enumerate(names)}
+            model._weights, model._bias = weights.astype(np.float32), bias.astype(np.float32)
+            return model
+    model.fit(samples)
+    model_cache.save(key, list(model._feature_ids), model._weights, model._bias, directory)
+    return model

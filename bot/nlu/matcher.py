@@ -28,17 +28,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES, REQUIRED_LANGUAGES
-from bot.nlu.classifier import SparseSoftmax
+from bot.nlu.classifier import SparseSoftmax, fit_cached
 from bot.nlu.language import LanguageGuesser
 from bot.nlu.normalize import STOPWORDS, SYNONYMS, canonical, clean, phrases_pattern, stems
 
 OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.yaml")
+MAX_RANKED = 20
+"""Topics kept in a match's ranking (the rest cannot be offered or answered anyway)."""
+# Spelling correction toward the knowledge base's words, in the languages whose
+# examples cover most of what people write (it would turn German "meine" into "mine").
+_CORRECTED = ("en", "fr")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Names of platforms, as cleaned and folded tokens, with the platform id they mean.
@@ -68,21 +74,30 @@ PLATFORM_WORDS: dict[str, str] = {
 
 _SURFACES: list[tuple[str, re.Pattern[str]]] = [
     ("ios", re.compile(r"\b(?:ios|iphone|ipad|apple)\b")),
-    ("android", re.compile(r"\b(?:android|samsung|pixel|galaxy|xiaomi|huawei)\b")),
+    ("android", re.compile(r"\b(?:android|samsung|pixel|galaxy|xiaomi|huawei|motorola)\b")),
     (
         "web",
         re.compile(
             r"\b(?:web|website|browser|navigateur|ordi|ordinateur|computer|pc|desktop|laptop"
-            r"|mac|chrome|firefox|safari|site)\b"
+            r"|mac|chrome|firefox|safari|site|navegador|computadora|ordenador|computador"
+            r"|webseite|rechner|sitio|browsers)\b"
         ),
     ),
     (
         "app",
         re.compile(
             r"\b(?:app|apps|appli|application|phone|telephone|mobile|portable|smartphone|tel"
-            r"|cell|cellulaire)\b"
+            r"|cell|cellulaire|celular|movil|aplicacion|aplicativo|aplicacao|handy|telefono"
+            r"|cellulare|applicazione)\b"
         ),
     ),
+]
+# Japanese has no spaces and no Latin letters: read the raw text.
+_SURFACES_JA: list[tuple[str, re.Pattern[str]]] = [
+    ("ios", re.compile(r"アイフォン|アイフォーン|iPhone|iOS|アイパッド")),
+    ("android", re.compile(r"アンドロイド")),
+    ("web", re.compile(r"ブラウザ|パソコン|ウェブ|ＰＣ")),
+    ("app", re.compile(r"スマホ|アプリ|携帯|スマートフォン")),
 ]
 
 
@@ -90,15 +105,26 @@ _SURFACES: list[tuple[str, re.Pattern[str]]] = [
 SURFACE_WORDS: frozenset[str] = frozenset(
     """ios iphone ipad apple android samsung pixel galaxy xiaomi huawei web website browser
     navigateur ordi ordinateur computer pc desktop laptop mac chrome firefox safari app apps
-    appli application phone telephone mobile portable smartphone tel cell cellulaire""".split()
+    appli application phone telephone mobile portable smartphone tel cell cellulaire celular
+    movil aplicacion aplicativo aplicacao handy telefono cellulare applicazione navegador
+    computadora ordenador computador webseite rechner sitio motorola browsers""".split()
 )
 
 
-def detect_surface(cleaned: str) -> str | None:
-    """Return ``web``, ``ios``, ``android``, ``app`` (a phone, OS unknown) or None."""
+def detect_surface(cleaned: str, raw: str = "") -> str | None:
+    """Return ``web``, ``ios``, ``android``, ``app`` (a phone, OS unknown) or None.
+
+    Args:
+        cleaned: The cleaned text (:func:`bot.nlu.normalize.clean`).
+        raw: The text as written, for Japanese device words.
+    """
     for surface, pattern in _SURFACES:
         if pattern.search(cleaned):
             return surface
+    if raw and not raw.isascii():
+        for surface, pattern in _SURFACES_JA:
+            if pattern.search(raw[:4000]):
+                return surface
     return None
 
 
@@ -109,9 +135,10 @@ class Match:
     Attributes:
         topic_id: The best topic, or None when nothing is close enough.
         confidence: 0..1, the best topic's score.
-        language: ``en`` or ``fr``.
+        language: The language the person wrote in (one of seven).
         surface: The surface the person named, if any.
-        ranked: Every topic with a score above zero, best first.
+        ranked: The best topics (at most :data:`MAX_RANKED`) with a score above
+            zero, best first.
         ambiguous: True when the two best topics are too close to choose.
     """
 
@@ -155,6 +182,7 @@ class Matcher:
         self._requires: list[re.Pattern[str] | None] = [
             phrases_pattern(kb.topics[t].requires) for t in self._topic_ids
         ]
+        self._with_requires = [i for i, r in enumerate(self._requires) if r is not None]
         docs: list[tuple[int, list[str]]] = []
         lang_examples: list[tuple[str, list[str]]] = []
         vocab: set[str] = set(STOPWORDS) | set(PLATFORM_WORDS) | set(SYNONYMS)
@@ -185,7 +213,8 @@ class Matcher:
         self._none = len(self._topic_ids)
         samples = [(self._unit(feats), index) for index, feats in feats_per_doc if feats]
         samples += [(self._unit(f), self._none) for f in map(self._features, oos_docs) if f]
-        self._classifier = SparseSoftmax(len(self._topic_ids) + 1).fit(samples)
+        # Trained once per knowledge base content, then loaded from the cache.
+        self._classifier = fit_cached(SparseSoftmax(len(self._topic_ids) + 1), samples)
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
 
     def _inverse_topic_frequency(
@@ -220,6 +249,29 @@ class Matcher:
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for f, w in weights.items():
                 self._topic_index[f].append((index, w / norm))
+        # The same postings as arrays: a question's similarity to every example and
+        # every topic is then a few numpy calls, not a Python loop over postings
+        # (which grows with the knowledge base).
+        self._n_docs = len(self._doc_topic)
+        self._doc_postings = {
+            f: (
+                np.fromiter((d for d, _ in p), np.int64),
+                np.fromiter((w for _, w in p), np.float64),
+            )
+            for f, p in self._doc_index.items()
+        }
+        self._topic_postings = {
+            f: (
+                np.fromiter((t for t, _ in p), np.int64),
+                np.fromiter((w for _, w in p), np.float64),
+            )
+            for f, p in self._topic_index.items()
+        }
+        doc_topic = np.asarray(self._doc_topic, dtype=np.int64)
+        # Examples are indexed topic by topic, so each topic's are one run.
+        self._topic_starts = np.searchsorted(doc_topic, np.arange(len(self._topic_ids)))
+        self._has_docs = np.isin(np.arange(len(self._topic_ids)), doc_topic)
+        self._platform_array = np.asarray(self._platform_of)
 
     @staticmethod
     def _unit(feats: set[str]) -> dict[str, float]:
@@ -251,39 +303,59 @@ class Matcher:
         found = process.extractOne(token, self._vocab, scorer=OSA.distance, score_cutoff=limit)
         return found[0] if found else token
 
-    def _similarities(self, query: dict[str, float], qnorm: float) -> list[float]:
-        """Blend of best-example and whole-topic cosine similarity, per topic."""
-        by_doc: dict[int, float] = defaultdict(float)
-        for f, qw in query.items():
-            for doc_id, dw in self._doc_index.get(f, ()):
-                by_doc[doc_id] += qw * dw
-        example = [0.0] * len(self._topic_ids)
-        for doc_id, s in by_doc.items():
-            index = self._doc_topic[doc_id]
-            example[index] = max(example[index], s)
-        topic = [0.0] * len(self._topic_ids)
-        for f, qw in query.items():
-            for index, tw in self._topic_index.get(f, ()):
-                topic[index] += qw * tw
-        return [min(1.0, (0.3 * e + 0.7 * t) / qnorm) for e, t in zip(example, topic, strict=True)]
+    def _similarities(self, query: dict[str, float], qnorm: float) -> np.ndarray:
+        """Blend of best-example and whole-topic cosine similarity, per topic (vectorised)."""
+        n_topics = len(self._topic_ids)
+        docs = [self._doc_postings[f] for f in query if f in self._doc_postings]
+        if docs:
+            ids = np.concatenate([d for d, _ in docs])
+            weights = np.concatenate(
+                [
+                    w * query[f]
+                    for f, (_, w) in zip(
+                        (f for f in query if f in self._doc_postings), docs, strict=True
+                    )
+                ]
+            )
+            by_doc = np.bincount(ids, weights=weights, minlength=self._n_docs)
+            example = np.maximum.reduceat(by_doc, self._topic_starts) * self._has_docs
+        else:
+            example = np.zeros(n_topics)
+        topics = [(f, self._topic_postings[f]) for f in query if f in self._topic_postings]
+        if topics:
+            topic_ids = np.concatenate([t for _, (t, _) in topics])
+            topic_weights = np.concatenate([w * query[f] for f, (_, w) in topics])
+            topic: np.ndarray = np.bincount(topic_ids, weights=topic_weights, minlength=n_topics)
+        else:
+            topic = np.zeros(n_topics, dtype=np.float64)
+        return np.minimum(1.0, (0.3 * example + 0.7 * topic) / qnorm)
 
     def understand(
-        self, text: str, *, language_hint: str | None = None, surface_hint: str | None = None
+        self,
+        text: str,
+        *,
+        language_hint: str | None = None,
+        surface_hint: str | None = None,
+        declared: bool = False,
     ) -> Match:
         """Match a question to a topic.
 
         Args:
             text: What the person wrote.
-            language_hint: Platform language code; breaks ties only.
+            language_hint: Platform language code; breaks ties only, unless declared.
             surface_hint: Surface the channel knows of, used if the text names none.
+            declared: The author declared the language (Bluesky ``langs``).
 
         Returns:
             The :class:`Match`.
         """
-        toks = [self._correct(t) for t in clean(text).split()]
+        raw_toks = clean(text).split()
+        # The language first, on the words as written: the spelling corrector knows
+        # English and French words only and would turn German "meine" into "mine".
+        language = self.language.guess(text, raw_toks, language_hint, declared=declared)
+        toks = [self._correct(t) for t in raw_toks] if language in _CORRECTED else raw_toks
         joined = " ".join(toks)
-        language = self.language.guess(text, toks, language_hint)
-        surface = detect_surface(joined) or surface_hint
+        surface = detect_surface(joined, text) or surface_hint
         feats = self._features(toks)
         query = {f: self._idf[f] for f in feats if f in self._idf}
         named = {PLATFORM_WORDS[canonical(t)] for t in toks if canonical(t) in PLATFORM_WORDS}
@@ -309,23 +381,23 @@ class Matcher:
         similarity = self._similarities(query, qnorm)
         probs = self._classifier.predict_proba(self._unit(feats))
 
-        scored: list[tuple[str, float]] = []
-        for index, topic_id in enumerate(self._topic_ids):
+        scores = np.asarray(probs[: len(self._topic_ids)], dtype=np.float64)
+        if named:
+            # "delete my facebook account" is not about X.
+            other = ~np.isin(self._platform_array, [*named, "bot"])
+            scores = np.where(other, scores * 0.35, scores)
+        keep = similarity > 0
+        for index in self._with_requires:
             required = self._requires[index]
             if required is not None and not required.search(joined):
-                continue
-            p = float(probs[index])
-            platform = self._platform_of[index]
-            if named and platform not in named and platform != "bot":
-                p *= 0.35  # "delete my facebook account" is not about X
-            if similarity[index] > 0:
-                scored.append((topic_id, p))
-        scored.sort(key=lambda item: item[1], reverse=True)
-        ranked = tuple(scored)
+                keep[index] = False
+        candidates = np.flatnonzero(keep)
+        order = candidates[np.argsort(-scores[candidates], kind="stable")][:MAX_RANKED]
+        ranked = tuple((self._topic_ids[i], float(scores[i])) for i in order)
         if not ranked:
             return Match(None, 0.0, language, surface, ())
         top_id, top = ranked[0]
-        top_similarity = similarity[self._topic_ids.index(top_id)]
+        top_similarity = float(similarity[order[0]])
         confidence = round(math.sqrt(top * top_similarity), 4)
         if top <= float(probs[self._none]) or top_similarity < self.threshold:
             return Match(None, confidence, language, surface, ranked)

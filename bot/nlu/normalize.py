@@ -35,7 +35,7 @@ _PHRASES = [
     # The separate Grok app / grok.com is its own topic; "app" alone only names a surface.
     (
         re.compile(
-            r"\bgrok\s*\.?\s*com\b|\bgrok\s+(?:app|apps|appli|application|standalone)\b"
+            r"\bgrok\s*\.\s*com\b|\bgrok\s+(?:app|apps|appli|application|standalone)\b"
             r"|\b(?:app|appli|application)\s+(?:de\s+)?grok\b"
         ),
         " grok grokapp ",
@@ -122,6 +122,24 @@ _EN_STEMMER = Stemmer.Stemmer("english")
 _FR_STEMMER = Stemmer.Stemmer("french")
 
 
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co"})
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width and other format or control characters (U+200B, U+202E...).
+
+    They split words invisibly ("gr\u200bok") or reorder them; tabs and line
+    breaks become spaces.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in text
+        if ch in "\t\n\r" or unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+    )
+
+
 def clean(text: str) -> str:
     """Lower-case, strip accents, links, mentions, emoji and control characters.
 
@@ -131,7 +149,7 @@ def clean(text: str) -> str:
     Returns:
         A space-separated ASCII-ish string; empty if nothing readable is left.
     """
-    text = "".join(c for c in text[:MAX_CHARS] if unicodedata.category(c) != "Cf")  # U+200B...
+    text = strip_invisible(text[:MAX_CHARS])
     text = _URL.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = unicodedata.normalize("NFKD", text.casefold())

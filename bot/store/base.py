@@ -26,12 +26,24 @@ class UserState:
         last_topic: The last topic answered, for follow-ups.
         surface: The last surface asked about (web/ios/android).
         updated_at: Last contact; data expires some days after it.
+        platform: The platform the conversation is about (registry id), so that
+            "and deleting my history?" keeps it.
+        need: The need of the last question (need id), so that "and instagram?"
+            keeps it.
+        choices: Topic ids last offered ("which one do you mean?"), so that "2"
+            picks among them on every channel.
+        language_chosen: True when the person chose the language (``/lang``):
+            it then stays until they change it.
     """
 
     language: str | None = None
     last_topic: str | None = None
     surface: str | None = None
     updated_at: dt.datetime | None = None
+    platform: str | None = None
+    need: str | None = None
+    choices: tuple[str, ...] = ()
+    language_chosen: bool = False
 
 
 def user_key(salt: bytes, channel: str, user_id: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from typing import Any
 
 from bot.store.base import UserState, day_start, post_key, user_key
@@ -33,12 +34,7 @@ class MemoryStore:
         self, channel: str, user_id: str, state: UserState, *, optional: bool = False
     ) -> None:
         now = dt.datetime.now(dt.UTC)
-        self._users[user_key(self._salt, channel, user_id)] = UserState(
-            language=state.language,
-            last_topic=state.last_topic,
-            surface=state.surface,
-            updated_at=now,
-        )
+        self._users[user_key(self._salt, channel, user_id)] = replace(state, updated_at=now)
 
     async def forget_user(self, channel: str, user_id: str) -> bool:
         return self._users.pop(user_key(self._salt, channel, user_id), None) is not None

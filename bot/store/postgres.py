@@ -19,7 +19,7 @@ from bot.errors import ConfigError
 from bot.settings import mask_url
 from bot.store.base import UserState, day_start, post_key, random_row_id, user_key
 from bot.store.guard import OPTIONAL_WAIT, WriteGuard
-from bot.store.sqlite import Clock, utcnow
+from bot.store.sqlite import Clock, join_choices, split_choices, utcnow
 
 T = TypeVar("T")
 WRITE_TIMEOUT = 5.0
@@ -44,6 +44,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX users_updated_at ON users (updated_at)",
         "CREATE INDEX answered_posts_answered_at ON answered_posts (answered_at)",
         "CREATE INDEX unanswered_created_at ON unanswered (created_at)",
+    ),
+    (
+        "ALTER TABLE users ADD COLUMN platform TEXT",
+        "ALTER TABLE users ADD COLUMN need TEXT",
+        "ALTER TABLE users ADD COLUMN choices TEXT",
+        "ALTER TABLE users ADD COLUMN language_chosen BOOLEAN NOT NULL DEFAULT false",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -297,7 +303,8 @@ class PostgresStore:
 
     async def get_user(self, channel: str, user_id: str) -> UserState | None:
         row = await self.pool.fetchrow(
-            "SELECT language, last_topic, surface, updated_at FROM users WHERE key = $1",
+            "SELECT language, last_topic, surface, updated_at, platform, need, choices, "
+            "language_chosen FROM users WHERE key = $1",
             self._key(channel, user_id),
         )
         if row is None:
@@ -307,6 +314,10 @@ class PostgresStore:
             last_topic=row["last_topic"],
             surface=row["surface"],
             updated_at=row["updated_at"].astimezone(dt.UTC),
+            platform=row["platform"],
+            need=row["need"],
+            choices=split_choices(row["choices"]),
+            language_chosen=bool(row["language_chosen"]),
         )
 
     async def save_user(
@@ -314,14 +325,21 @@ class PostgresStore:
     ) -> None:
         await self._write(
             lambda timeout: self.pool.execute(
-                "INSERT INTO users (key, language, last_topic, surface, updated_at) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO UPDATE SET "
+                "INSERT INTO users (key, language, last_topic, surface, platform, need, choices, "
+                "language_chosen, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+                "ON CONFLICT (key) DO UPDATE SET "
                 "language = excluded.language, last_topic = excluded.last_topic, "
-                "surface = excluded.surface, updated_at = excluded.updated_at",
+                "surface = excluded.surface, platform = excluded.platform, need = excluded.need, "
+                "choices = excluded.choices, language_chosen = excluded.language_chosen, "
+                "updated_at = excluded.updated_at",
                 self._key(channel, user_id),
                 state.language,
                 state.last_topic,
                 state.surface,
+                state.platform,
+                state.need,
+                join_choices(state.choices),
+                state.language_chosen,
                 self._clock(),
                 timeout=timeout,
             ),

@@ -30,7 +30,17 @@ T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 
 TABLES: dict[str, tuple[str, ...]] = {
-    "users": ("key", "language", "last_topic", "surface", "updated_at"),
+    "users": (
+        "key",
+        "language",
+        "last_topic",
+        "surface",
+        "updated_at",
+        "platform",
+        "need",
+        "choices",
+        "language_chosen",
+    ),
     "channel_state": ("key", "value"),
     "answered_posts": ("post_uri", "reply_uri", "answered_at"),
     "counters": ("name", "value"),
@@ -58,10 +68,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX answered_posts_answered_at ON answered_posts (answered_at)",
         "CREATE INDEX unanswered_created_at ON unanswered (created_at)",
     ),
+    # 3: follow-ups keep the platform and the need; "2" picks among the choices
+    # offered; a language chosen with /lang stays.
+    (
+        "ALTER TABLE users ADD COLUMN platform TEXT",
+        "ALTER TABLE users ADD COLUMN need TEXT",
+        "ALTER TABLE users ADD COLUMN choices TEXT",
+        "ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 LOCK_WAIT_MS = 5000
 """How long a required write (or opening the file) waits for another process's lock."""
+
+
+def join_choices(choices: tuple[str, ...]) -> str | None:
+    """Topic ids offered, as stored (comma-separated; ids have no commas)."""
+    return ",".join(choices) or None
+
+
+def split_choices(stored: str | None) -> tuple[str, ...]:
+    """The stored choices back as a tuple."""
+    return tuple(c for c in (stored or "").split(",") if c)
 
 
 def utcnow() -> dt.datetime:
@@ -290,7 +318,8 @@ class SQLiteStore:
 
         def read(c: sqlite3.Connection) -> Any:
             return c.execute(
-                "SELECT language, last_topic, surface, updated_at FROM users WHERE key = ?",
+                "SELECT language, last_topic, surface, updated_at, platform, need, choices, "
+                "language_chosen FROM users WHERE key = ?",
                 (key,),
             ).fetchone()
 
@@ -302,19 +331,35 @@ class SQLiteStore:
             last_topic=row[1],
             surface=row[2],
             updated_at=dt.datetime.fromtimestamp(row[3], dt.UTC),
+            platform=row[4],
+            need=row[5],
+            choices=split_choices(row[6]),
+            language_chosen=bool(row[7]),
         )
 
     async def save_user(
         self, channel: str, user_id: str, state: UserState, *, optional: bool = False
     ) -> None:
-        row = (self._key(channel, user_id), state.language, state.last_topic, state.surface)
+        row = (
+            self._key(channel, user_id),
+            state.language,
+            state.last_topic,
+            state.surface,
+            state.platform,
+            state.need,
+            join_choices(state.choices),
+            int(state.language_chosen),
+        )
         now = self._now()
         await (self._optional if optional else self._write)(
             lambda c: c.execute(
-                "INSERT INTO users (key, language, last_topic, surface, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "INSERT INTO users (key, language, last_topic, surface, platform, need, choices, "
+                "language_chosen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET "
                 "language = excluded.language, last_topic = excluded.last_topic, "
-                "surface = excluded.surface, updated_at = excluded.updated_at",
+                "surface = excluded.surface, platform = excluded.platform, "
+                "need = excluded.need, choices = excluded.choices, "
+                "language_chosen = excluded.language_chosen, updated_at = excluded.updated_at",
                 (*row, now),
             )
         )
