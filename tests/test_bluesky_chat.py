@@ -15,6 +15,7 @@ caps with a clear last post, and the per-person rate limit of the core.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -195,6 +196,20 @@ def test_details_come_when_the_person_replies_asking(world: dict[str, Any]) -> N
     )
     assert "1 October 2026" in sources.record.text  # dated, in the reply's language
     assert sources.record.text != answer.record.text  # not the first post again
+
+
+def test_a_number_under_which_one_picks_that_choice(world: dict[str, Any]) -> None:
+    stack, dave, bot = world["stack"], world["dave"], world["bot"]
+    mention = stack.post_mention(dave.client, bot, " grok")  # a platform, no need: which one?
+    (question,) = _wait_posts(world, mention.uri, 1, dave.client)
+    choices = dict(re.findall(r"^(\d)\. (.+)$", question.record.text, re.M))
+    assert choices.get("2") == "Turn off personalisation and data sharing", question.record.text
+    pick = dave.client.send_post("2", reply_to=stack.reply_refs(question))
+    (answer,) = _wait_posts(world, pick.uri, 1, dave.client)
+    # The second choice's answer (its settings link and card), not the first's, nor the list.
+    card = answer.record.embed.external if answer.record.embed else None
+    assert card is not None and card.title == "Turn off personalisation and data sharing"
+    assert "personalisation and data sharing box" in answer.record.text
 
 
 def test_an_off_topic_or_emoji_only_mention_gets_one_short_post_at_most(
