@@ -236,6 +236,17 @@ async def test_a_platform_without_that_topic_is_told_honestly_never_another_plat
     assert core.engine.registry.name(platform) in answer.reply.title
 
 
+@pytest.mark.parametrize(
+    "question", ["a lojazinha vende meus dados?", "la tiendita comparte mis datos?"]
+)
+async def test_an_unknown_service_never_gets_the_only_platform_with_that_need(
+    core: Core, question: str
+) -> None:
+    answer = await core.respond(IncomingMessage(text=question))
+    assert answer.reply.topic_id is None and answer.reply.steps == ()
+    assert answer.reply.kind == "clarify"
+
+
 async def test_not_covered_offers_what_exists_for_that_platform(core: Core) -> None:
     reply = await core.handle(IncomingMessage(text="delete my google account"))
     assert reply.kind == "not_covered"

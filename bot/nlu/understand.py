@@ -351,6 +351,22 @@ class Engine:
         """
         return bool(masked.strip()) and self.matcher.understand(masked).topic_id is not None
 
+    def _evidence_for(self, topic_id: str, need: str, ctx: Context, folded: str) -> bool:
+        """Whether a message naming no platform of the registry may get this topic.
+
+        The bot's own topics need none; another topic needs its platform's id in
+        the message (a platform the registry does not list yet) or the
+        conversation's platform to be its own.
+        """
+        platform = self.kb.topics[topic_id].platform
+        if need.startswith("bot_") or platform == BOT:
+            return True
+        if re.search(rf"(?<![a-z0-9]){re.escape(platform)}(?![a-z0-9])", folded):
+            return True
+        return ctx.platform is not None and any(
+            self.registry.related(ctx.platform, q) for q in self.products_of[topic_id]
+        )
+
     def _pick_focus(
         self, named: list[str], need: str | None, matched: str | None = None
     ) -> list[str]:
@@ -531,7 +547,7 @@ class Engine:
 
         if named:
             return self._for_platform(result, named, need, content, follow_up, masked)
-        return self._without_platform(result, need, ctx, content, short, need_strength)
+        return self._without_platform(result, need, ctx, content, short, need_strength, folded)
 
     def _for_platform(
         self,
@@ -619,6 +635,7 @@ class Engine:
         content: list[str],
         short: bool,
         need_strength: float = 0.0,
+        folded: str = "",
     ) -> Understanding:
         match: Match = result.args[1]
         language: str = result.args[0]
@@ -663,6 +680,11 @@ class Engine:
             options = self.topics_with_need(need)
             if len(options) == 1:
                 only = options[0]
+                if not self._evidence_for(only, need, ctx, folded):
+                    # "does ifood sell my data?": the only topic of the need is one
+                    # platform's; with nothing pointing at it, ask rather than
+                    # answer with that platform's steps.
+                    return result("clarify", choices=(only,), need=need)
                 return result(
                     "answer",
                     only,
