@@ -391,3 +391,39 @@ async def test_a_new_question_is_not_taken_for_a_follow_up(core: Core) -> None:
     assert replies[1].topic_id == "x.download_archive"
     follow = await _talk(core, "n2", "delete my spotify account", "and download my data?")
     assert follow[1].kind == "not_covered"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("meta ki nutzung widersprechen instagram", "de"),
+        ("apple intelligence abschalten", "de"),
+        ("togliere meta ai dal gruppo whatsapp", "it"),
+    ],
+)
+async def test_short_messages_are_answered_in_their_language_not_the_platform_names(
+    core: Core, text: str, language: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("o copilot treina com as minhas conversas?", "microsoft.copilot_training"),
+    ],
+)
+async def test_training_on_my_chats_is_training_not_history(
+    core: Core, text: str, topic: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.topic_id == topic
+
+
+@pytest.mark.parametrize(
+    "text", ["cancellare la cronologia di chatgpt", "delete my microsoft account"]
+)
+async def test_no_neighbouring_topic_stands_in_for_a_missing_one(core: Core, text: str) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.kind == "not_covered" and reply.topic_id is None

@@ -35,6 +35,9 @@ BOT = "bot"
 PRIMARY_PLATFORM = "x"
 MAX_CHOICES = 3
 _INFORMATIONAL = frozenset({"policy_changes", "claims_check"})
+# (need, need whose words name its object): "train on my chats" names chats, a
+# history word, yet asks about training; said more strongly, the first wins.
+_OBJECT_OF = (("ai_training", "ai_chat_history"),)
 # A matcher this sure needs no second look without the platform's names.
 SURE_ALONE = 0.45
 # A follow-up ("and instagram?", "et pour Grok ?") is short: this many words at most.
@@ -252,6 +255,7 @@ class Engine:
             for names in entry.names.values():
                 for name in names:
                     self._name_words.update(clean(name).split())
+        self.matcher.language.ignore_names(self._name_words)
 
     @staticmethod
     def _topic_fields(topic: Topic) -> tuple[str | None, tuple[str, ...]]:
@@ -273,8 +277,18 @@ class Engine:
         topics are Copilot's). Never a sibling's.
         """
         chain = self.registry.ancestors(named)
+        own = self.kb.topics[topic_id].platform
         for product in self.products_of[topic_id]:
             if named in self.registry.ancestors(product):
+                if (
+                    named != product
+                    and named != own
+                    and self.registry.kind(named) == "company"
+                    and self.registry.kind(product) == "platform"
+                ):
+                    # A company's name is not one of its platforms: deleting a
+                    # Microsoft account is not deleting a LinkedIn one.
+                    continue
                 return True
             if product in chain and (
                 self.registry.kind(product) == "platform"
@@ -316,6 +330,10 @@ class Engine:
         if not scores:
             return None
         top = max(scores.values())
+        for wider, narrower in _OBJECT_OF:
+            if preferred == narrower and scores.get(wider, 0.0) > scores.get(narrower, 0.0):
+                # "claude entrena con mis chats": the chats are what it trains on.
+                preferred = wider
         if preferred is not None and scores.get(preferred, 0.0) >= 0.5 * top:
             # Both views agree it is among the needs expressed: the matcher, trained
             # on whole example questions, weighs the words better than counting.
@@ -546,7 +564,9 @@ class Engine:
             need, follow_up = ctx.need, True
 
         if named:
-            return self._for_platform(result, named, need, content, follow_up, masked)
+            return self._for_platform(
+                result, named, need, content, follow_up, masked, frozenset(scores)
+            )
         return self._without_platform(result, need, ctx, content, short, need_strength, folded)
 
     def _for_platform(
@@ -557,6 +577,7 @@ class Engine:
         content: list[str],
         follow_up: bool,
         masked: str = "",
+        said: frozenset[str] = frozenset(),
     ) -> Understanding:
         match: Match = result.args[1]
         matched = match.topic_id if match.topic_id and not match.ambiguous else None
@@ -584,8 +605,11 @@ class Engine:
         candidates = [t for t in allowed if self.need_of[t] == need]
         exact = bool(candidates)
         if not candidates:
-            # On an AI assistant one setting both keeps chats and trains on them.
+            # On an AI assistant one setting both keeps chats and trains on them;
+            # and a second need the message also says ("training on my chats")
+            # is still the person's own question.
             near = set(self.registry.needs[need].near) if need in self.registry.needs else set()
+            near |= said - {need}
             candidates = [
                 t
                 for t in allowed
@@ -651,6 +675,18 @@ class Engine:
                     platform=self.products_of[topic][0],
                     need=topic_need,
                     confidence=match.confidence,
+                )
+        if need is not None and ctx.platform and not need.startswith("bot_"):
+            # "ok but first I want to download my archive": the conversation's platform.
+            kept = [t for t in self.topics_for([ctx.platform]) if self.need_of[t] == need]
+            if kept:
+                return result(
+                    "answer",
+                    kept[0],
+                    platform=ctx.platform,
+                    need=need,
+                    confidence=max(match.confidence, 0.5),
+                    follow_up=True,
                 )
         if (
             need is None
