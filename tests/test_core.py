@@ -223,6 +223,8 @@ async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
         ("does deezer share my data with third parties", "deezer", "third_party_sharing"),
         ("does kwai train ai on my videos", "kwai", "ai_training"),
         ("¿cómo borro mi cuenta de Telegram?", "telegram", "delete_account"),
+        ("does doordash sell my data to advertisers", "doordash", "third_party_sharing"),
+        ("¿cómo borro mi cuenta de Glovo?", "glovo", "delete_account"),
     ],
 )
 async def test_a_platform_without_that_topic_is_told_honestly_never_another_platforms_steps(
