@@ -429,3 +429,16 @@ async def test_training_on_my_chats_is_training_not_history(
 async def test_no_neighbouring_topic_stands_in_for_a_missing_one(core: Core, text: str) -> None:
     reply = await core.handle(IncomingMessage(text=text))
     assert reply.kind == "not_covered" and reply.topic_id is None
+
+
+async def test_a_surface_alone_after_an_answer_is_the_same_topic_there(core: Core) -> None:
+    replies = await _talk(core, "f9", "rendre mon compte tiktok privé", "et depuis le site web ?")
+    assert [r.topic_id for r in replies] == ["tiktok.private_account"] * 2
+    assert replies[1].surface == "web"
+
+
+async def test_a_need_said_alone_keeps_the_conversations_platform(core: Core) -> None:
+    replies = await _talk(
+        core, "f10", "delete my tiktok account", "wait, before that I want to download my data"
+    )
+    assert [r.topic_id for r in replies] == ["tiktok.delete_account", "tiktok.download_data"]

@@ -344,6 +344,10 @@ class Engine:
             scores = {n: s * (0.5 if n.startswith("bot_") else 1.0) for n, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            tied = {n for n, s in ranked if s == ranked[0][1]}
+            for wider, narrower in _OBJECT_OF:
+                if tied == {wider, narrower}:
+                    return wider
             return None
         return ranked[0][0]
 
@@ -665,6 +669,23 @@ class Engine:
         language: str = result.args[0]
         surface: str | None = result.args[2]
         topic = match.topic_id
+        if (
+            need is None
+            and ctx.last_topic
+            and surface is not None
+            and short
+            and len(content) <= 2
+            and ctx.last_topic in self.kb.topics
+        ):
+            # "and on Android?": the same topic on another surface.
+            return result(
+                "answer",
+                ctx.last_topic,
+                platform=ctx.platform,
+                need=ctx.need,
+                confidence=0.5,
+                follow_up=True,
+            )
         if topic is not None and not match.ambiguous:
             topic_need = self.need_of.get(topic)
             near = self.registry.needs[need].near if need in self.registry.needs else []
@@ -688,23 +709,6 @@ class Engine:
                     confidence=max(match.confidence, 0.5),
                     follow_up=True,
                 )
-        if (
-            need is None
-            and ctx.last_topic
-            and surface is not None
-            and short
-            and len(content) <= 2
-            and ctx.last_topic in self.kb.topics
-        ):
-            # "and on Android?": the same topic on another surface.
-            return result(
-                "answer",
-                ctx.last_topic,
-                platform=ctx.platform,
-                need=ctx.need,
-                confidence=0.5,
-                follow_up=True,
-            )
         # In English and French the matcher knows the examples: when it saw nothing,
         # one weak need word ("vie privée" in a poem request) is not a question.
         weak = (
