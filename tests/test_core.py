@@ -442,3 +442,10 @@ async def test_a_need_said_alone_keeps_the_conversations_platform(core: Core) ->
         core, "f10", "delete my tiktok account", "wait, before that I want to download my data"
     )
     assert [r.topic_id for r in replies] == ["tiktok.delete_account", "tiktok.download_data"]
+
+
+async def test_a_carried_need_is_looser_than_one_asked_in_words(core: Core) -> None:
+    replies = await _talk(core, "f11", "stop gemini keeping my chats", "what about chatgpt?")
+    assert [r.topic_id for r in replies] == ["google.gemini_activity", "openai.chatgpt_training"]
+    asked = await core.handle(IncomingMessage(text="clear my chatgpt chat history"))
+    assert asked.kind == "not_covered"

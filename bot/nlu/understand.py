@@ -614,6 +614,10 @@ class Engine:
             # is still the person's own question.
             near = set(self.registry.needs[need].near) if need in self.registry.needs else set()
             near |= said - {need}
+            if follow_up:
+                # A need carried over from the last answer ("et chatgpt ?" after
+                # Gemini's activity setting) is looser than one asked in words.
+                near |= {n.id for n in self.registry.needs.values() if need in n.near}
             candidates = [
                 t
                 for t in allowed
