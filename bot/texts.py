@@ -264,6 +264,8 @@ TEXTS.update(
             " /lang it o /lang ja.",
             "tg.forget.done": "Hecho: borré todo lo que guardaba sobre ti (idioma, último tema).",
             "tg.forget.none": "No tenía nada guardado sobre ti.",
+            "tg.forget.failed": "No pude borrar ahora lo que guardo sobre ti (mi almacenamiento"
+            " está fallando). No se borró nada: vuelve a enviar /forget en unos minutos.",
             "tg.privacy": "Solo guardo tu idioma, tu último tema y dispositivo, bajo una huella"
             " con sal de tu identificador de Telegram, nunca tus mensajes; caducan tras unos"
             " días sin contacto. /forget los borra al momento.",
@@ -339,6 +341,9 @@ TEXTS.update(
             "tg.forget.done": "Pronto: apaguei tudo o que eu guardava sobre você (idioma, último"
             " assunto).",
             "tg.forget.none": "Eu não tinha nada guardado sobre você.",
+            "tg.forget.failed": "Não consegui apagar agora o que guardo sobre você (meu"
+            " armazenamento está com falha). Nada foi apagado: envie /forget de novo daqui a"
+            " alguns minutos.",
             "tg.privacy": "Só guardo seu idioma, seu último assunto e aparelho, sob uma"
             " impressão com sal do seu identificador do Telegram, nunca suas mensagens; eles"
             " expiram depois de alguns dias sem contato. /forget apaga na hora.",
@@ -415,6 +420,9 @@ TEXTS.update(
             "tg.forget.done": "Erledigt: Ich habe alles gelöscht, was ich über dich gespeichert"
             " hatte (Sprache, letztes Thema).",
             "tg.forget.none": "Ich hatte nichts über dich gespeichert.",
+            "tg.forget.failed": "Ich konnte gerade nicht löschen, was ich über dich speichere (mein"
+            " Speicher hat einen Fehler). Es wurde nichts gelöscht: Schick /forget in ein paar"
+            " Minuten noch einmal.",
             "tg.privacy": "Ich speichere nur deine Sprache, dein letztes Thema und Gerät, unter"
             " einem gesalzenen Hash deiner Telegram-ID, nie deine Nachrichten; sie verfallen"
             " nach einigen Tagen ohne Kontakt. /forget löscht sie sofort.",
@@ -492,6 +500,9 @@ TEXTS.update(
             "tg.forget.done": "Fatto: ho cancellato tutto ciò che conservavo su di te (lingua,"
             " ultimo argomento).",
             "tg.forget.none": "Non conservavo niente su di te.",
+            "tg.forget.failed": "Non sono riuscito a cancellare ora ciò che conservo su di te (la"
+            " mia memoria ha un guasto). Non è stato cancellato niente: invia di nuovo /forget"
+            " tra qualche minuto.",
             "tg.privacy": "Conservo solo la tua lingua, il tuo ultimo argomento e dispositivo,"
             " sotto un'impronta con sale del tuo identificativo Telegram, mai i tuoi messaggi;"
             " scadono dopo alcuni giorni senza contatto. /forget li cancella subito.",
@@ -569,6 +580,9 @@ TEXTS.update(
             "tg.forget.done": "完了：あなたについて保存していたもの（言語、最後の話題）を"
             "すべて消去しました。",
             "tg.forget.none": "あなたについて保存しているものはありませんでした。",
+            "tg.forget.failed": "いま保存データを消去できませんでした"
+            "（ストレージに障害があります）。何も消去されていません。"
+            "数分後にもう一度 /forget を送ってください。",
             "tg.privacy": "保存するのは言語、最後の話題と端末だけで、TelegramのIDはソルト付き"
             "ハッシュにして保存し、メッセージは保存しません。しばらく連絡がないと期限切れで"
             "消えます。/forget ですぐに消去できます。",
