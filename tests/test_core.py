@@ -225,6 +225,8 @@ async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
         ("¿cómo borro mi cuenta de Telegram?", "telegram", "delete_account"),
         ("does doordash sell my data to advertisers", "doordash", "third_party_sharing"),
         ("¿cómo borro mi cuenta de Glovo?", "glovo", "delete_account"),
+        ("turn off my google location history", "google", "location_history"),
+        ("désactiver l'historique de position sur google", "google", "location_history"),
     ],
 )
 async def test_a_platform_without_that_topic_is_told_honestly_never_another_platforms_steps(

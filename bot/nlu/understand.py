@@ -373,6 +373,17 @@ class Engine:
         """
         return bool(masked.strip()) and self.matcher.understand(masked).topic_id is not None
 
+    def _also_said(self, folded: str, need: str | None) -> frozenset[str]:
+        """Other needs the message says outside the words of the need chosen.
+
+        "historique de position" says location history, not also chat history.
+        """
+        if need is None:
+            return frozenset()
+        for start, text in self.registry.trigger_spans(need, folded):
+            folded = folded[:start] + " " * len(text) + folded[start + len(text) :]
+        return frozenset(self.registry.need_scores(folded)) - {need}
+
     def _evidence_for(self, topic_id: str, need: str, ctx: Context, folded: str) -> bool:
         """Whether a message naming no platform of the registry may get this topic.
 
@@ -569,7 +580,7 @@ class Engine:
 
         if named:
             return self._for_platform(
-                result, named, need, content, follow_up, masked, frozenset(scores)
+                result, named, need, content, follow_up, masked, self._also_said(folded, need)
             )
         return self._without_platform(result, need, ctx, content, short, need_strength, folded)
 
