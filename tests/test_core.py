@@ -451,3 +451,19 @@ async def test_a_carried_need_is_looser_than_one_asked_in_words(core: Core) -> N
     assert [r.topic_id for r in replies] == ["google.gemini_activity", "openai.chatgpt_training"]
     asked = await core.handle(IncomingMessage(text="clear my chatgpt chat history"))
     assert asked.kind == "not_covered"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("great, that works now", "en"),
+        ("merci, ça fonctionne", "fr"),
+        ("kkkkkk", "pt"),
+        ("wwww", "ja"),
+    ],
+)
+async def test_acknowledgements_and_laughter_get_a_friendly_line_in_their_language(
+    core: Core, text: str, language: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert (reply.kind, reply.language) == ("smalltalk", language)

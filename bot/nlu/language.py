@@ -43,7 +43,8 @@ _WORDS: dict[str, frozenset[str]] = {
         quels quelles pourquoi puis peux peut faire arreter arrete desactiver supprimer empecher
         donnees compte parametres confidentialite entrainement entrainer utilise utiliser partage
         partager telecharger publicites politique appli telephone refuser aide gardes garde sais
-        oui non merci bonjour salut ia c est qu ca bonsoir coucou de en bonne
+        oui non merci bonjour salut ia c est qu ca bonsoir coucou de en bonne mrc mdr ptdr
+        marche
         """,
         "es": """
         el los las del y o como cómo yo mis mi quiero puedo hago hacer que qué para por con sin
@@ -108,6 +109,14 @@ _ENDINGS: dict[str, re.Pattern[str]] = {
     "pt": re.compile(r"(?:cao|coes|dade|dades|inho|inha|ando-me|amos|lhe)$"),
     "it": re.compile(r"(?:zione|zioni|ggio|tta|mente|ndo|arlo|armi|ermi)$"),
 }
+# Laughter as each language writes it: "www" (Japanese), "kkkk" (Portuguese).
+_LAUGH: dict[str, re.Pattern[str]] = {
+    "ja": re.compile(r"^w{3,}$"),
+    "pt": re.compile(r"^(?:k{3,}|(?:rs){2,})$"),
+    "es": re.compile(r"^(?:ja){2,}j?$"),
+    "it": re.compile(r"^(?:ah){2,}a?$"),
+    "fr": re.compile(r"^(?:mdr|ptdr)+$"),
+}
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -153,6 +162,9 @@ class LanguageGuesser:
         if kana or han:
             score["ja"] += 3.0 + min(kana + han, 20) * 0.5
         for tok in toks:
+            for lang, laugh in _LAUGH.items():
+                if laugh.match(tok):
+                    score[lang] += 1.0
             for lang, words in _WORDS.items():
                 if tok in words:
                     score[lang] += 1.0

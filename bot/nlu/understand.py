@@ -76,7 +76,13 @@ _GREETINGS = frozenset(
     noite guten tag abend morgen sera appreciate it that s very helpful helped lovely brilliant
     doing today going va estas tudo bem geht stai sto how are you all right alright
     excellent wonderful thankyou thanx merci bien tres vraiment muchisimas muitissimo
-    molte molto grazie cordialement""".split()
+    molte molto grazie cordialement worked works marche fonctionne funciono funciona funcionou
+    funktioniert klappt geklappt funziona perfetto perfeito perfecto mrc mci thks tks
+    now again ora agora jetzt ahora maintenant""".split()
+)
+# Laughter ("kkkk", "jajaja", "www", "mdr"): a friendly line, never a question.
+_LAUGH = re.compile(
+    r"^(?:w{3,}|k{3,}|(?:rs){2,}|(?:ja){2,}j?|(?:ha){2,}h?|(?:ah){2,}a?|lol|mdr|ptdr)$"
 )
 # Function words of the five languages beyond English and French (whose stop words
 # the matcher already has): "und auf dem iPhone?" is a follow-up of three such words.
@@ -361,6 +367,7 @@ class Engine:
             and canonical(t) not in self._name_words
             and t not in _GREETINGS
             and t not in _FUNCTION_WORDS
+            and not _LAUGH.match(t)
         ]
 
     def _in_scope_without_names(self, masked: str) -> bool:
@@ -542,7 +549,7 @@ class Engine:
                 short=True,
             )
         if not named and need is None and not content:
-            greeted = any(w in _GREETINGS for w in cleaned.split()) or bool(
+            greeted = any(w in _GREETINGS or _LAUGH.match(w) for w in cleaned.split()) or bool(
                 _GREETINGS_JA.search(text)
             )
             if greeted:
