@@ -467,3 +467,17 @@ async def test_acknowledgements_and_laughter_get_a_friendly_line_in_their_langua
 ) -> None:
     reply = await core.handle(IncomingMessage(text=text))
     assert (reply.kind, reply.language) == ("smalltalk", language)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("https://x.com/settings/data_sharing_with_business_partners ?", "x.third_party_sharing"),
+        ("https://x.com/settings/grok_settings how do I turn this off", "x.grok_training"),
+    ],
+)
+async def test_a_pasted_settings_link_says_the_platform_and_the_setting(
+    core: Core, text: str, topic: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.topic_id == topic

@@ -54,7 +54,7 @@ _WORDS: dict[str, frozenset[str]] = {
         celular movil anuncios tambien también pero muy sobre mí ti hora buenos buenas cuando
         mejor donde porque aqui ahora quitar de receta hacer hago un sacar grupo le lo se
         puede pueden desactivo historial busquedas guardar perfil apago quiten jaja jajaja
-        sus ustedes usted estoy tengo tiene necesito oye
+        sus ustedes usted estoy tengo tiene necesito oye eso esto
         """,
         "pt": """
         o os as do da dos das e ou como eu meu meus minha minhas quero posso fazer que pra para
@@ -63,7 +63,8 @@ _WORDS: dict[str, frozenset[str]] = {
         obrigada oi ola voce vc voces e tem dá da pra celular tambem nao não usar usa use usem
         fotos anuncios sobre mim até ate seu sua qual quais melhor onde porque aqui agora
         quando deixa deixar tirar zap de apagar excluir baixar valeu historico perfil
-        pare parar estou tenho preciso voces ne ta kkk kkkk kkkkk rs vcs dele dela
+        pare parar estou tenho preciso voces ne ta kkk kkkk kkkkk rs vcs dele dela isso
+        esse essa desativo desligo
         """,
         "de": """
         der die das den dem des ein eine einen und oder wie ich mein meine meinen meiner mich mir

@@ -161,6 +161,25 @@ _JA_NUMBERS = {"一": 1, "二": 2, "三": 3, "１": 1, "２": 2, "３": 3}
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
+_LINK = re.compile(r"(?:https?://|www\.)([^\s?#]{1,300})", re.IGNORECASE)
+
+
+def _link_words(text: str) -> str:
+    """A pasted link's address, spelled out as words.
+
+    "x.com/settings/grok_settings" says the platform and the setting; the link
+    itself is dropped when the message is cleaned.
+    """
+    if "http" not in text and "www." not in text:
+        return ""
+    words = []
+    for m in _LINK.finditer(text[:4000]):
+        host, _, path = m.group(1).partition("/")
+        words.append(host.removeprefix("www."))
+        words.append(re.sub(r"[/_\-.=&]+", " ", path))
+    return " ".join(words)
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What the conversation so far tells about the next message (from the person's state)."""
@@ -477,13 +496,18 @@ class Engine:
             The :class:`Understanding`.
         """
         ctx = context or Context()
+        link_words = _link_words(text)
         match = self.matcher.understand(
-            text, language_hint=language_hint, surface_hint=surface_hint, declared=declared
+            text,
+            language_hint=language_hint,
+            surface_hint=surface_hint,
+            declared=declared,
+            extra=link_words,
         )
         language = match.language
         surface = match.surface
-        folded = fold(text)
-        cleaned = clean(text)
+        folded = fold(f"{text} {link_words}" if link_words else text)
+        cleaned = clean(f"{text} {link_words}" if link_words else text)
 
         result = partial(_result, language, match, surface)
 
