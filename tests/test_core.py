@@ -481,3 +481,14 @@ async def test_a_pasted_settings_link_says_the_platform_and_the_setting(
 ) -> None:
     reply = await core.handle(IncomingMessage(text=text))
     assert reply.topic_id == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["あなたは私のどんなデータを保存していますか", "私のどんなデータを保存してるの？"],
+)
+async def test_what_the_bot_keeps_is_asked_about_the_bot_not_a_download(
+    core: Core, text: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.topic_id == "bot.privacy"

@@ -366,7 +366,7 @@ class Engine:
         if len(scores) > 1:
             # "can you help me? I want Grok to stop learning from my posts": the
             # question is the need, the politeness is not a question about the bot.
-            scores = {n: s * (0.5 if n.startswith("bot_") else 1.0) for n, s in scores.items()}
+            scores = {n: s * (0.5 if n == "bot_help" else 1.0) for n, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
             tied = {n for n, s in ranked if s == ranked[0][1]}
