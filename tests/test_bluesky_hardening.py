@@ -25,12 +25,12 @@ from store_fixtures import free_port
 from bot.adapters.bluesky import UNFINISHED_KEY, BlueskyChannel, _Retry
 from bot.adapters.bluesky_limits import Gate
 from bot.core import Core
-from bot.kb.loader import load_knowledge
+from bot.kb.loader import default_dir, load_knowledge
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(60)
 SHORT = "how do I stop Grok training?"  # two posts with BLUESKY_MAX_POSTS=4
-LONG = "turn off personalisation and data sharing"  # four posts
+LONG = "why?"  # the facts and caveats of the answer above: several posts
 
 
 @pytest.fixture
@@ -133,9 +133,16 @@ def thread_under(fake: FakeXrpc, uri: str) -> list[dict]:
 
 
 async def test_a_thread_cut_after_its_first_post_is_completed_after_a_restart(
-    core: Core, fake: FakeXrpc, caplog: pytest.LogCaptureFixture
+    fake: FakeXrpc, caplog: pytest.LogCaptureFixture
 ) -> None:
-    uri = fake.add_mention(LONG, author="alice")
+    # The shipped knowledge base: its "why" parts (facts and caveats) take several posts.
+    core = Core(load_knowledge(default_dir()), MemoryStore())
+    # Answers are one post; the details asked for under one ("why?") take several.
+    asked = fake.add_mention("how do I stop grok training on my posts", author="alice")
+    async with Running(fake_channel(core, fake, BLUESKY_MAX_POSTS="4")):
+        await until(lambda: len(fake.replies_to(asked)) == 1)
+    answer = fake.replies_to(asked)[0]["uri"]
+    uri = fake.add_mention(LONG, author="alice", in_thread=answer)
     # The first post goes out; then the PDS fails every post for a while.
     fake.faults["com.atproto.repo.createRecord"] = [(), *[("500",)] * 4]
     first = fake_channel(core, fake, BLUESKY_MAX_POSTS="4")
@@ -152,7 +159,8 @@ async def test_a_thread_cut_after_its_first_post_is_completed_after_a_restart(
             await until(lambda: len(thread_under(fake, uri)) == 4)
             await until(lambda: not second._unfinished)
     chain = thread_under(fake, uri)
-    assert [p["record"]["reply"]["root"]["uri"] for p in chain] == [uri] * 4
+    # Every post of the completed thread keeps the thread's root (here the answer above).
+    assert [p["record"]["reply"]["root"]["uri"] for p in chain] == [answer] * 4
     assert len(fake.replies_to(uri)) == 1  # completed, not answered again
     assert await core.store.get_value(UNFINISHED_KEY) is None
     # Post URIs (they name the asker's DID) stay out of the INFO logs.
