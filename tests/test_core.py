@@ -223,6 +223,10 @@ async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
         ("does deezer share my data with third parties", "deezer", "third_party_sharing"),
         ("does kwai train ai on my videos", "kwai", "ai_training"),
         ("¿cómo borro mi cuenta de Telegram?", "telegram", "delete_account"),
+        ("does doordash sell my data to advertisers", "doordash", "third_party_sharing"),
+        ("¿cómo borro mi cuenta de Glovo?", "glovo", "delete_account"),
+        ("turn off my google location history", "google", "location_history"),
+        ("désactiver l'historique de position sur google", "google", "location_history"),
     ],
 )
 async def test_a_platform_without_that_topic_is_told_honestly_never_another_platforms_steps(
@@ -234,6 +238,17 @@ async def test_a_platform_without_that_topic_is_told_honestly_never_another_plat
     assert answer.understood is not None
     assert (answer.understood.platform, answer.understood.need) == (platform, need)
     assert core.engine.registry.name(platform) in answer.reply.title
+
+
+@pytest.mark.parametrize(
+    "question", ["a lojazinha vende meus dados?", "la tiendita comparte mis datos?"]
+)
+async def test_an_unknown_service_never_gets_the_only_platform_with_that_need(
+    core: Core, question: str
+) -> None:
+    answer = await core.respond(IncomingMessage(text=question))
+    assert answer.reply.topic_id is None and answer.reply.steps == ()
+    assert answer.reply.kind == "clarify"
 
 
 async def test_not_covered_offers_what_exists_for_that_platform(core: Core) -> None:
@@ -380,3 +395,100 @@ async def test_a_new_question_is_not_taken_for_a_follow_up(core: Core) -> None:
     assert replies[1].topic_id == "x.download_archive"
     follow = await _talk(core, "n2", "delete my spotify account", "and download my data?")
     assert follow[1].kind == "not_covered"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("meta ki nutzung widersprechen instagram", "de"),
+        ("apple intelligence abschalten", "de"),
+        ("togliere meta ai dal gruppo whatsapp", "it"),
+    ],
+)
+async def test_short_messages_are_answered_in_their_language_not_the_platform_names(
+    core: Core, text: str, language: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.language == language
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("o copilot treina com as minhas conversas?", "microsoft.copilot_training"),
+    ],
+)
+async def test_training_on_my_chats_is_training_not_history(
+    core: Core, text: str, topic: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.topic_id == topic
+
+
+@pytest.mark.parametrize(
+    "text", ["cancellare la cronologia di chatgpt", "delete my microsoft account"]
+)
+async def test_no_neighbouring_topic_stands_in_for_a_missing_one(core: Core, text: str) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.kind == "not_covered" and reply.topic_id is None
+
+
+async def test_a_surface_alone_after_an_answer_is_the_same_topic_there(core: Core) -> None:
+    replies = await _talk(core, "f9", "rendre mon compte tiktok privé", "et depuis le site web ?")
+    assert [r.topic_id for r in replies] == ["tiktok.private_account"] * 2
+    assert replies[1].surface == "web"
+
+
+async def test_a_need_said_alone_keeps_the_conversations_platform(core: Core) -> None:
+    replies = await _talk(
+        core, "f10", "delete my tiktok account", "wait, before that I want to download my data"
+    )
+    assert [r.topic_id for r in replies] == ["tiktok.delete_account", "tiktok.download_data"]
+
+
+async def test_a_carried_need_is_looser_than_one_asked_in_words(core: Core) -> None:
+    replies = await _talk(core, "f11", "stop gemini keeping my chats", "what about chatgpt?")
+    assert [r.topic_id for r in replies] == ["google.gemini_activity", "openai.chatgpt_training"]
+    asked = await core.handle(IncomingMessage(text="clear my chatgpt chat history"))
+    assert asked.kind == "not_covered"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("great, that works now", "en"),
+        ("merci, ça fonctionne", "fr"),
+        ("kkkkkk", "pt"),
+        ("wwww", "ja"),
+    ],
+)
+async def test_acknowledgements_and_laughter_get_a_friendly_line_in_their_language(
+    core: Core, text: str, language: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert (reply.kind, reply.language) == ("smalltalk", language)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("https://x.com/settings/data_sharing_with_business_partners ?", "x.third_party_sharing"),
+        ("https://x.com/settings/grok_settings how do I turn this off", "x.grok_training"),
+    ],
+)
+async def test_a_pasted_settings_link_says_the_platform_and_the_setting(
+    core: Core, text: str, topic: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.topic_id == topic
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["あなたは私のどんなデータを保存していますか", "私のどんなデータを保存してるの？"],
+)
+async def test_what_the_bot_keeps_is_asked_about_the_bot_not_a_download(
+    core: Core, text: str
+) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert reply.topic_id == "bot.privacy"

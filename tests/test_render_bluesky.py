@@ -310,3 +310,12 @@ def test_not_covered_numbers_what_exists_and_asks_for_a_number() -> None:
     (post,) = render_bluesky(reply)
     assert "Voici ce que j'ai\u202f:\n\n1. Compte privé\n2. Supprimer" in post.text
     assert post.text.endswith("Répondez par un numéro.")
+
+
+def test_a_link_longer_than_a_post_is_shown_short_and_kept_whole() -> None:
+    from bot.render.bluesky import MAX_GRAPHEMES, Span, grapheme_len, split_posts
+
+    url = "https://x.com/settings/grok_settings?a=1&b=<2>" * 7
+    posts = split_posts([[Span(url, url)]])
+    assert all(grapheme_len(p.text) <= MAX_GRAPHEMES for p in posts)
+    assert [f.uri for p in posts for f in p.facets] == [url]

@@ -43,7 +43,8 @@ _WORDS: dict[str, frozenset[str]] = {
         quels quelles pourquoi puis peux peut faire arreter arrete desactiver supprimer empecher
         donnees compte parametres confidentialite entrainement entrainer utilise utiliser partage
         partager telecharger publicites politique appli telephone refuser aide gardes garde sais
-        oui non merci bonjour salut ia c est qu ca bonsoir coucou de en bonne
+        oui non merci bonjour salut ia c est qu ca bonsoir coucou de en bonne mrc mdr ptdr
+        marche
         """,
         "es": """
         el los las del y o como cómo yo mis mi quiero puedo hago hacer que qué para por con sin
@@ -51,7 +52,9 @@ _WORDS: dict[str, frozenset[str]] = {
         entrenar entrene entrena deje dejar compartir terceros configuracion ajustes privacidad
         gracias hola buenas es esta está hay cuál cual donde dónde usar use usa usen fotos mis
         celular movil anuncios tambien también pero muy sobre mí ti hora buenos buenas cuando
-        mejor donde porque aqui ahora quitar de receta hacer hago
+        mejor donde porque aqui ahora quitar de receta hacer hago un sacar grupo le lo se
+        puede pueden desactivo historial busquedas guardar perfil apago quiten jaja jajaja
+        sus ustedes usted estoy tengo tiene necesito oye eso esto
         """,
         "pt": """
         o os as do da dos das e ou como eu meu meus minha minhas quero posso fazer que pra para
@@ -59,7 +62,9 @@ _WORDS: dict[str, frozenset[str]] = {
         treina treinamento deixar compartilhar terceiros configuracoes privacidade obrigado
         obrigada oi ola voce vc voces e tem dá da pra celular tambem nao não usar usa use usem
         fotos anuncios sobre mim até ate seu sua qual quais melhor onde porque aqui agora
-        quando deixa deixar tirar zap de apagar excluir baixar
+        quando deixa deixar tirar zap de apagar excluir baixar valeu historico perfil
+        pare parar estou tenho preciso voces ne ta kkk kkkk kkkkk rs vcs dele dela isso
+        esse essa desativo desligo
         """,
         "de": """
         der die das den dem des ein eine einen und oder wie ich mein meine meinen meiner mich mir
@@ -67,14 +72,18 @@ _WORDS: dict[str, frozenset[str]] = {
         konnen will möchte mochte bitte danke hallo deaktivieren löschen loschen konto daten
         training trainieren einstellungen datenschutz werbung auch aber soll sollen darf dürfen
         wird werden es sie er wir ihr herunter handy du kannst dich dir mache machen
-        verbiete verbieten loschen
+        verbiete verbieten loschen ki ausschalten abschalten anzeigen personalisierte
+        widersprechen widerspruch aus raus gruppe unseren unser vom zum zur stellen geht bei
+        nur noch schon alle meinen meinem verlauf konto moin servus tschuss hey gibt
         """,
         "it": """
         il lo gli la le un una uno del della dei delle e o come io mio miei mia mie voglio posso
         fare che per con senza nel nella su non di da disattivare eliminare cancellare account
         dati addestrare addestramento smettere condividere terzi impostazioni privacy grazie
         ciao buongiorno è sono usare usi usa mie chat anche ma cellulare telefono salvare
-        impedire faccio tempo fa domani cosa sai dove quando perche
+        impedire faccio tempo fa domani cosa sai dove quando perche profilo privato chiudere
+        cronologia ricerche gruppo togliere dal dai dalle col alla gli sul sulla vorrei
+        ahah ahahah ahahahah posso puoi
         """,
     }.items()
 }
@@ -92,6 +101,22 @@ _CHARS: dict[str, re.Pattern[str]] = {
     "pt": re.compile(r"[ãõçâêôáéíóúàÃÕ]"),
     "de": re.compile(r"[äöüßÄÖÜ]"),
     "it": re.compile(r"[àèéìòù]"),
+}
+# Endings typical of one language ("personalisierung", "configuración",
+# "configuração", "impostazione"): short messages often have no function word.
+_ENDINGS: dict[str, re.Pattern[str]] = {
+    "de": re.compile(r"(?:ung|ungen|keit|heit|lich|ieren|iert|schalten|stellen|chen|isch)$"),
+    "es": re.compile(r"(?:cion|ciones|idad|idades|amos|ndome|arme|erme)$"),
+    "pt": re.compile(r"(?:cao|coes|dade|dades|inho|inha|ando-me|amos|lhe)$"),
+    "it": re.compile(r"(?:zione|zioni|ggio|tta|mente|ndo|arlo|armi|ermi)$"),
+}
+# Laughter as each language writes it: "www" (Japanese), "kkkk" (Portuguese).
+_LAUGH: dict[str, re.Pattern[str]] = {
+    "ja": re.compile(r"^w{3,}$"),
+    "pt": re.compile(r"^(?:k{3,}|(?:rs){2,})$"),
+    "es": re.compile(r"^(?:ja){2,}j?$"),
+    "it": re.compile(r"^(?:ah){2,}a?$"),
+    "fr": re.compile(r"^(?:mdr|ptdr)+$"),
 }
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -111,6 +136,7 @@ class LanguageGuesser:
             if lang in SUPPORTED:
                 counts.setdefault(lang, Counter()).update(set(toks))
         self._evidence: dict[str, dict[str, float]] = {}
+        self._names: frozenset[str] = frozenset()
         langs = list(counts)
         vocabulary = set().union(*counts.values()) if counts else set()
         for word in vocabulary:
@@ -122,6 +148,12 @@ class LanguageGuesser:
                 lang: math.log((n + 0.5) / (total - n + 0.5)) for lang, n in per.items()
             }
 
+    def ignore_names(self, words: Iterable[str]) -> None:
+        """Words that only name platforms ("whatsapp", "intelligence" of Apple
+        Intelligence): the knowledge base's examples are English and French, so
+        their use there says nothing of the message's language."""
+        self._names = frozenset(words)
+
     def scores(self, raw_text: str, toks: list[str]) -> dict[str, float]:
         """Evidence for each language (higher is more likely)."""
         raw = raw_text[:4000]
@@ -131,11 +163,18 @@ class LanguageGuesser:
         if kana or han:
             score["ja"] += 3.0 + min(kana + han, 20) * 0.5
         for tok in toks:
+            for lang, laugh in _LAUGH.items():
+                if laugh.match(tok):
+                    score[lang] += 1.0
             for lang, words in _WORDS.items():
                 if tok in words:
                     score[lang] += 1.0
+            if len(tok) >= 5 and tok not in self._names:
+                for lang, ending in _ENDINGS.items():
+                    if ending.search(tok) and tok not in self._evidence:
+                        score[lang] += 0.5
             ev = self._evidence.get(tok)
-            if ev is not None and tok not in _SHARED and len(tok) >= 3:
+            if ev is not None and tok not in _SHARED and len(tok) >= 3 and tok not in self._names:
                 for lang, value in ev.items():
                     if value > 0:
                         score[lang] += min(1.5, value) * 0.3

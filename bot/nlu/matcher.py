@@ -337,6 +337,7 @@ class Matcher:
         language_hint: str | None = None,
         surface_hint: str | None = None,
         declared: bool = False,
+        extra: str = "",
     ) -> Match:
         """Match a question to a topic.
 
@@ -345,6 +346,8 @@ class Matcher:
             language_hint: Platform language code; breaks ties only, unless declared.
             surface_hint: Surface the channel knows of, used if the text names none.
             declared: The author declared the language (Bluesky ``langs``).
+            extra: Words that count for the topic, not for the language (a
+                pasted link's address spelled out).
 
         Returns:
             The :class:`Match`.
@@ -353,6 +356,8 @@ class Matcher:
         # The language first, on the words as written: the spelling corrector knows
         # English and French words only and would turn German "meine" into "mine".
         language = self.language.guess(text, raw_toks, language_hint, declared=declared)
+        if extra:
+            raw_toks += clean(extra).split()
         toks = [self._correct(t) for t in raw_toks] if language in _CORRECTED else raw_toks
         joined = " ".join(toks)
         surface = detect_surface(joined, text) or surface_hint

@@ -333,6 +333,11 @@ class Registry:
         found.sort(key=lambda mention: mention.start)
         return found
 
+    def trigger_spans(self, need: str, folded: str) -> list[tuple[int, str]]:
+        """Where a need's trigger words occur in a folded message: (start, text)."""
+        phrases = self._triggers.get(need)
+        return list(phrases.finditer(folded)) if phrases is not None else []
+
     def need_scores(self, folded: str) -> dict[str, float]:
         """How strongly each need is expressed: the words of its matched triggers."""
         scores: dict[str, float] = {}

@@ -35,6 +35,9 @@ BOT = "bot"
 PRIMARY_PLATFORM = "x"
 MAX_CHOICES = 3
 _INFORMATIONAL = frozenset({"policy_changes", "claims_check"})
+# (need, need whose words name its object): "train on my chats" names chats, a
+# history word, yet asks about training; said more strongly, the first wins.
+_OBJECT_OF = (("ai_training", "ai_chat_history"),)
 # A matcher this sure needs no second look without the platform's names.
 SURE_ALONE = 0.45
 # A follow-up ("and instagram?", "et pour Grok ?") is short: this many words at most.
@@ -73,7 +76,13 @@ _GREETINGS = frozenset(
     noite guten tag abend morgen sera appreciate it that s very helpful helped lovely brilliant
     doing today going va estas tudo bem geht stai sto how are you all right alright
     excellent wonderful thankyou thanx merci bien tres vraiment muchisimas muitissimo
-    molte molto grazie cordialement""".split()
+    molte molto grazie cordialement worked works marche fonctionne funciono funciona funcionou
+    funktioniert klappt geklappt funziona perfetto perfeito perfecto mrc mci thks tks
+    now again ora agora jetzt ahora maintenant""".split()
+)
+# Laughter ("kkkk", "jajaja", "www", "mdr"): a friendly line, never a question.
+_LAUGH = re.compile(
+    r"^(?:w{3,}|k{3,}|(?:rs){2,}|(?:ja){2,}j?|(?:ha){2,}h?|(?:ah){2,}a?|lol|mdr|ptdr)$"
 )
 # Function words of the five languages beyond English and French (whose stop words
 # the matcher already has): "und auf dem iPhone?" is a follow-up of three such words.
@@ -150,6 +159,25 @@ _ORDINALS: dict[str, int] = {
 }
 _JA_NUMBERS = {"一": 1, "二": 2, "三": 3, "１": 1, "２": 2, "３": 3}
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+_LINK = re.compile(r"(?:https?://|www\.)([^\s?#]{1,300})", re.IGNORECASE)
+
+
+def _link_words(text: str) -> str:
+    """A pasted link's address, spelled out as words.
+
+    "x.com/settings/grok_settings" says the platform and the setting; the link
+    itself is dropped when the message is cleaned.
+    """
+    if "http" not in text and "www." not in text:
+        return ""
+    words = []
+    for m in _LINK.finditer(text[:4000]):
+        host, _, path = m.group(1).partition("/")
+        words.append(host.removeprefix("www."))
+        words.append(re.sub(r"[/_\-.=&]+", " ", path))
+    return " ".join(words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +280,7 @@ class Engine:
             for names in entry.names.values():
                 for name in names:
                     self._name_words.update(clean(name).split())
+        self.matcher.language.ignore_names(self._name_words)
 
     @staticmethod
     def _topic_fields(topic: Topic) -> tuple[str | None, tuple[str, ...]]:
@@ -273,8 +302,18 @@ class Engine:
         topics are Copilot's). Never a sibling's.
         """
         chain = self.registry.ancestors(named)
+        own = self.kb.topics[topic_id].platform
         for product in self.products_of[topic_id]:
             if named in self.registry.ancestors(product):
+                if (
+                    named != product
+                    and named != own
+                    and self.registry.kind(named) == "company"
+                    and self.registry.kind(product) == "platform"
+                ):
+                    # A company's name is not one of its platforms: deleting a
+                    # Microsoft account is not deleting a LinkedIn one.
+                    continue
                 return True
             if product in chain and (
                 self.registry.kind(product) == "platform"
@@ -316,6 +355,10 @@ class Engine:
         if not scores:
             return None
         top = max(scores.values())
+        for wider, narrower in _OBJECT_OF:
+            if preferred == narrower and scores.get(wider, 0.0) > scores.get(narrower, 0.0):
+                # "claude entrena con mis chats": the chats are what it trains on.
+                preferred = wider
         if preferred is not None and scores.get(preferred, 0.0) >= 0.5 * top:
             # Both views agree it is among the needs expressed: the matcher, trained
             # on whole example questions, weighs the words better than counting.
@@ -323,9 +366,13 @@ class Engine:
         if len(scores) > 1:
             # "can you help me? I want Grok to stop learning from my posts": the
             # question is the need, the politeness is not a question about the bot.
-            scores = {n: s * (0.5 if n.startswith("bot_") else 1.0) for n, s in scores.items()}
+            scores = {n: s * (0.5 if n == "bot_help" else 1.0) for n, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+            tied = {n for n, s in ranked if s == ranked[0][1]}
+            for wider, narrower in _OBJECT_OF:
+                if tied == {wider, narrower}:
+                    return wider
             return None
         return ranked[0][0]
 
@@ -339,6 +386,7 @@ class Engine:
             and canonical(t) not in self._name_words
             and t not in _GREETINGS
             and t not in _FUNCTION_WORDS
+            and not _LAUGH.match(t)
         ]
 
     def _in_scope_without_names(self, masked: str) -> bool:
@@ -350,6 +398,33 @@ class Engine:
         only if the rest of the message is still close to some topic.
         """
         return bool(masked.strip()) and self.matcher.understand(masked).topic_id is not None
+
+    def _also_said(self, folded: str, need: str | None) -> frozenset[str]:
+        """Other needs the message says outside the words of the need chosen.
+
+        "historique de position" says location history, not also chat history.
+        """
+        if need is None:
+            return frozenset()
+        for start, text in self.registry.trigger_spans(need, folded):
+            folded = folded[:start] + " " * len(text) + folded[start + len(text) :]
+        return frozenset(self.registry.need_scores(folded)) - {need}
+
+    def _evidence_for(self, topic_id: str, need: str, ctx: Context, folded: str) -> bool:
+        """Whether a message naming no platform of the registry may get this topic.
+
+        The bot's own topics need none; another topic needs its platform's id in
+        the message (a platform the registry does not list yet) or the
+        conversation's platform to be its own.
+        """
+        platform = self.kb.topics[topic_id].platform
+        if need.startswith("bot_") or platform == BOT:
+            return True
+        if re.search(rf"(?<![a-z0-9]){re.escape(platform)}(?![a-z0-9])", folded):
+            return True
+        return ctx.platform is not None and any(
+            self.registry.related(ctx.platform, q) for q in self.products_of[topic_id]
+        )
 
     def _pick_focus(
         self, named: list[str], need: str | None, matched: str | None = None
@@ -421,13 +496,18 @@ class Engine:
             The :class:`Understanding`.
         """
         ctx = context or Context()
+        link_words = _link_words(text)
         match = self.matcher.understand(
-            text, language_hint=language_hint, surface_hint=surface_hint, declared=declared
+            text,
+            language_hint=language_hint,
+            surface_hint=surface_hint,
+            declared=declared,
+            extra=link_words,
         )
         language = match.language
         surface = match.surface
-        folded = fold(text)
-        cleaned = clean(text)
+        folded = fold(f"{text} {link_words}" if link_words else text)
+        cleaned = clean(f"{text} {link_words}" if link_words else text)
 
         result = partial(_result, language, match, surface)
 
@@ -493,7 +573,7 @@ class Engine:
                 short=True,
             )
         if not named and need is None and not content:
-            greeted = any(w in _GREETINGS for w in cleaned.split()) or bool(
+            greeted = any(w in _GREETINGS or _LAUGH.match(w) for w in cleaned.split()) or bool(
                 _GREETINGS_JA.search(text)
             )
             if greeted:
@@ -530,8 +610,10 @@ class Engine:
             need, follow_up = ctx.need, True
 
         if named:
-            return self._for_platform(result, named, need, content, follow_up, masked)
-        return self._without_platform(result, need, ctx, content, short, need_strength)
+            return self._for_platform(
+                result, named, need, content, follow_up, masked, self._also_said(folded, need)
+            )
+        return self._without_platform(result, need, ctx, content, short, need_strength, folded)
 
     def _for_platform(
         self,
@@ -541,6 +623,7 @@ class Engine:
         content: list[str],
         follow_up: bool,
         masked: str = "",
+        said: frozenset[str] = frozenset(),
     ) -> Understanding:
         match: Match = result.args[1]
         matched = match.topic_id if match.topic_id and not match.ambiguous else None
@@ -568,8 +651,15 @@ class Engine:
         candidates = [t for t in allowed if self.need_of[t] == need]
         exact = bool(candidates)
         if not candidates:
-            # On an AI assistant one setting both keeps chats and trains on them.
+            # On an AI assistant one setting both keeps chats and trains on them;
+            # and a second need the message also says ("training on my chats")
+            # is still the person's own question.
             near = set(self.registry.needs[need].near) if need in self.registry.needs else set()
+            near |= said - {need}
+            if follow_up:
+                # A need carried over from the last answer ("et chatgpt ?" after
+                # Gemini's activity setting) is looser than one asked in words.
+                near |= {n.id for n in self.registry.needs.values() if need in n.near}
             candidates = [
                 t
                 for t in allowed
@@ -619,22 +709,12 @@ class Engine:
         content: list[str],
         short: bool,
         need_strength: float = 0.0,
+        folded: str = "",
     ) -> Understanding:
         match: Match = result.args[1]
         language: str = result.args[0]
         surface: str | None = result.args[2]
         topic = match.topic_id
-        if topic is not None and not match.ambiguous:
-            topic_need = self.need_of.get(topic)
-            near = self.registry.needs[need].near if need in self.registry.needs else []
-            if need is None or topic_need == need or topic_need in near:
-                return result(
-                    "answer",
-                    topic,
-                    platform=self.products_of[topic][0],
-                    need=topic_need,
-                    confidence=match.confidence,
-                )
         if (
             need is None
             and ctx.last_topic
@@ -652,6 +732,29 @@ class Engine:
                 confidence=0.5,
                 follow_up=True,
             )
+        if topic is not None and not match.ambiguous:
+            topic_need = self.need_of.get(topic)
+            near = self.registry.needs[need].near if need in self.registry.needs else []
+            if need is None or topic_need == need or topic_need in near:
+                return result(
+                    "answer",
+                    topic,
+                    platform=self.products_of[topic][0],
+                    need=topic_need,
+                    confidence=match.confidence,
+                )
+        if need is not None and ctx.platform and not need.startswith("bot_"):
+            # "ok but first I want to download my archive": the conversation's platform.
+            kept = [t for t in self.topics_for([ctx.platform]) if self.need_of[t] == need]
+            if kept:
+                return result(
+                    "answer",
+                    kept[0],
+                    platform=ctx.platform,
+                    need=need,
+                    confidence=max(match.confidence, 0.5),
+                    follow_up=True,
+                )
         # In English and French the matcher knows the examples: when it saw nothing,
         # one weak need word ("vie privée" in a poem request) is not a question.
         weak = (
@@ -663,6 +766,11 @@ class Engine:
             options = self.topics_with_need(need)
             if len(options) == 1:
                 only = options[0]
+                if not self._evidence_for(only, need, ctx, folded):
+                    # "does ifood sell my data?": the only topic of the need is one
+                    # platform's; with nothing pointing at it, ask rather than
+                    # answer with that platform's steps.
+                    return result("clarify", choices=(only,), need=need)
                 return result(
                     "answer",
                     only,

@@ -207,7 +207,12 @@ def _hard_split(atom: _Atom, max_graphemes: int, max_bytes: int) -> list[_Atom]:
 
     for span in atom.spans:
         if span.uri is not None:
-            add((span,), grapheme_len(span.text), len(span.text.encode()))
+            shown = span.text
+            if grapheme_len(shown) > max_graphemes or len(shown.encode()) > max_bytes:
+                # A link longer than a post (URLs glued together) is shown short;
+                # its facet keeps the whole address.
+                shown = link_text(span.uri)
+            add((Span(shown, span.uri),), grapheme_len(shown), len(shown.encode()))
             continue
         chunk: list[str] = []
         size = 0
