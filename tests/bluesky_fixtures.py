@@ -10,6 +10,7 @@ default ports. Set ``PB_BSKY_KEEP=1`` to leave it running between runs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -571,10 +572,30 @@ def fake_channel(core: Any, fake: Any, *, timeout: str = "0.5", **env: str) -> A
 
 async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
     """Wait, without blocking the loop, until ``check()`` is true; TimeoutError after ``timeout``."""
-    import asyncio
-
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+class Running:
+    """Run a channel in the background for the ``async with`` block, then stop it.
+
+    Leaving the block sets the channel's stop event and waits (10 s at most) for
+    ``run()`` to drain and return, so a test sees everything the channel did.
+    """
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Any:
+        self.task = asyncio.create_task(self.channel.run(self.stop))
+        return self.channel
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, timeout=10)

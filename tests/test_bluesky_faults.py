@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+from bluesky_fixtures import FakeXrpc, Running, fake_channel, until, write_test_kb
 
 from bot.adapters.bluesky import (
     SESSION_KEY,
     WATERMARK_KEY,
-    BlueskyChannel,
     BlueskySettings,
     create_channel,
     is_configured,
@@ -43,22 +42,6 @@ async def fake() -> AsyncIterator[FakeXrpc]:
 @pytest.fixture
 def core(tmp_path: Path) -> Core:
     return Core(load_knowledge(write_test_kb(tmp_path / "kb")), MemoryStore())
-
-
-class Running:
-    def __init__(self, channel: BlueskyChannel) -> None:
-        self.channel = channel
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> BlueskyChannel:
-        self.task = asyncio.create_task(self.channel.run(self.stop))
-        return self.channel
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.stop.set()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, timeout=10)
 
 
 # ----------------------------------------------------------------------------- settings

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
@@ -19,10 +18,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+from bluesky_fixtures import FakeXrpc, Running, fake_channel, until, write_test_kb
 from store_fixtures import free_port
 
-from bot.adapters.bluesky import UNFINISHED_KEY, BlueskyChannel, _Retry
+from bot.adapters.bluesky import UNFINISHED_KEY, _Retry
 from bot.adapters.bluesky_limits import Gate
 from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
@@ -43,22 +42,6 @@ async def fake() -> AsyncIterator[FakeXrpc]:
 @pytest.fixture
 def core(tmp_path: Path) -> Core:
     return Core(load_knowledge(write_test_kb(tmp_path / "kb")), MemoryStore())
-
-
-class Running:
-    def __init__(self, channel: BlueskyChannel) -> None:
-        self.channel = channel
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> BlueskyChannel:
-        self.task = asyncio.create_task(self.channel.run(self.stop))
-        return self.channel
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.stop.set()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, timeout=10)
 
 
 async def test_in_process_restarts_do_not_double_the_request_count(
