@@ -44,6 +44,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.errors import ConfigError
+from bot.http_site import start_site
 from bot.metrics import METRICS, Metrics
 from bot.settings import Settings
 
@@ -290,20 +291,13 @@ class HealthServer:
         Raises:
             OSError: If the address is in use or not available.
         """
-        runner = web.AppRunner(
+        runner = await start_site(
             self._app,
-            access_log=None,
-            handle_signals=False,
+            self.host,
+            self.port,
             shutdown_timeout=1.0,
             logger=_ProtocolLogger(logging.getLogger("bot.health.http"), {}),
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
         self._runner = runner
         for address in runner.addresses:
             if isinstance(address, tuple):

@@ -25,6 +25,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.http_site import start_site
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -82,15 +84,7 @@ class ProcessingWebhook:
         """Listen, then tell Telegram the URL."""
         server = web.Application(client_max_size=1024 * 1024)
         server.router.add_post("/" + urlparse(self._url).path.lstrip("/"), self._receive)
-        runner = web.AppRunner(server, access_log=None, handle_signals=False, shutdown_timeout=3)
-        await runner.setup()
-        site = web.TCPSite(runner, self._listen, self._port)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        self._runner = await start_site(server, self._listen, self._port, shutdown_timeout=3)
         await self._app.bot.set_webhook(
             url=self._url,
             secret_token=self._secret.decode(),
