@@ -74,6 +74,7 @@ from bot.adapters.bluesky_limits import (
     RequestLog,
     WriteBudget,
 )
+from bot.channel import ChannelContext, ChannelFactory
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.messages import IncomingMessage
@@ -248,6 +249,21 @@ def create_channel(core: Core, env: Mapping[str, str]) -> BlueskyChannel:
         ConfigError: If the settings are incomplete.
     """
     return BlueskyChannel(core, BlueskySettings.from_env(env))
+
+
+class _Factory:
+    """How the application finds and builds this channel (see :mod:`bot.channel`)."""
+
+    name = "bluesky"
+
+    def is_configured(self, env: Mapping[str, str]) -> bool:
+        return is_configured(env)
+
+    def create(self, context: ChannelContext) -> BlueskyChannel:
+        return BlueskyChannel(context.core, BlueskySettings.from_env(context.env))
+
+
+FACTORY: ChannelFactory = _Factory()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -86,6 +86,7 @@ from telegram.request import HTTPXRequest
 
 from bot import metrics
 from bot.adapters.telegram_webhook import ProcessingWebhook
+from bot.channel import ChannelContext, ChannelFactory
 from bot.core import Core, Forgotten
 from bot.errors import ConfigError
 from bot.messages import IncomingMessage, Reply
@@ -234,6 +235,21 @@ def create_channel(core: Core, env: Mapping[str, str]) -> TelegramChannel:
         ConfigError: If the Telegram settings are missing or invalid.
     """
     return TelegramChannel(core, TelegramSettings.from_env(env))
+
+
+class _Factory:
+    """How the application finds and builds this channel (see :mod:`bot.channel`)."""
+
+    name = "telegram"
+
+    def is_configured(self, env: Mapping[str, str]) -> bool:
+        return is_configured(env)
+
+    def create(self, context: ChannelContext) -> TelegramChannel:
+        return TelegramChannel(context.core, TelegramSettings.from_env(context.env))
+
+
+FACTORY: ChannelFactory = _Factory()
 
 
 # --- flow control ----------------------------------------------------------------
