@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram
+from fakes.bot_api import BOT_ID, BOT_USERNAME, FakeTelegram
 from telegram import Message, Update
 from telegram_fixtures import TOKEN
 

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from fake_telegram import FakeTelegram
+from fakes.bot_api import FakeTelegram
 from telegram_fixtures import TOKEN
 
 from bot.adapters.telegram import TelegramSettings
