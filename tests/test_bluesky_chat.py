@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import REPO, BotProcess, bot_env, stack_env, wait_until, write_test_kb
+from bluesky_fixtures import BotProcess, bot_env, stack_env
+from helpers.kb import write_kb
+from helpers.processes import ROOT
+from helpers.waits import wait_until
 
 from bot.render.bluesky import grapheme_len
 from bot.texts import text as phrase
@@ -45,7 +48,7 @@ THREAD_CAP = 3
 HOUR_CAP = 4
 # The stack scripts/test starts (default ports), not the e2e module's private one.
 MAIN_STACK = {
-    "BSKY_STACK_DIR": os.environ.get("BSKY_STACK_DIR", str(REPO / ".stack")),
+    "BSKY_STACK_DIR": os.environ.get("BSKY_STACK_DIR", str(ROOT / ".stack")),
     "BSKY_PG_PORT": os.environ.get("BSKY_PG_PORT", "55432"),
     "BSKY_PLC_PORT": os.environ.get("BSKY_PLC_PORT", "2582"),
     "BSKY_PDS_PORT": os.environ.get("BSKY_PDS_PORT", "2583"),
@@ -69,7 +72,7 @@ def stack() -> Iterator[Any]:
 def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
     sfx = secrets.token_hex(3)
     bot = stack.create_account(f"cb{sfx}.test", PW)
-    kb = write_test_kb(tmp / "kb")
+    kb = write_kb(tmp / "kb")
     env = bot_env(
         pds_url=stack.current().pds_url,
         handle=bot.handle,
@@ -79,7 +82,7 @@ def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
     )
     setup = subprocess.run(
         [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,

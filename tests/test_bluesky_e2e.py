@@ -21,15 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import (
-    REPO,
-    BotProcess,
-    bot_env,
-    replies_by,
-    stack_env,
-    wait_until,
-    write_test_kb,
-)
+from bluesky_fixtures import BotProcess, bot_env, replies_by, stack_env
+from helpers.kb import write_kb
+from helpers.processes import ROOT
+from helpers.waits import wait_until
 
 pytestmark = [
     pytest.mark.stack,
@@ -64,13 +59,13 @@ def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
     bob = stack.create_account(f"bob{sfx}.test", PW)
     other_bot = stack.create_account(f"ob{sfx}.test", PW)
     stack.set_profile(other_bot.client, display_name="Other bot", bot=True)
-    kb = write_test_kb(tmp / "kb")
+    kb = write_kb(tmp / "kb")
     db = tmp / "bot.sqlite3"
     env = bot_env(pds_url=info.pds_url, handle=bot.handle, password=PW, db=db)
     # The profile first (as an operator would), then the bot reuses that session.
     setup = subprocess.run(
         [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -257,7 +252,7 @@ def test_restart_mid_batch_loses_nothing_and_duplicates_nothing(stack: Any, tmp_
     info = stack.current()
     bot = stack.create_account(f"rb{sfx}.test", PW)
     users = [stack.create_account(f"u{i}{sfx}.test", PW) for i in range(3)]
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     env = bot_env(pds_url=info.pds_url, handle=bot.handle, password=PW, db=tmp_path / "db.sqlite3")
 
     # A crash after posting and before recording: the reply exists, the store does not know.

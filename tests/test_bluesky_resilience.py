@@ -41,19 +41,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import (
-    REPO,
-    STACK_ENV,
-    BotProcess,
-    bot_env,
-    fake_channel,
-    replies_by,
-    stack_env,
-    until,
-    wait_until,
-    write_test_kb,
-)
+from bluesky_fixtures import STACK_ENV, BotProcess, bot_env, fake_channel, replies_by, stack_env
 from fakes.xrpc import FakeXrpc, fake_jwt
+from helpers.kb import write_kb
+from helpers.processes import ROOT
+from helpers.waits import wait_for, wait_until
 
 from bot.adapters.bluesky import BlueskyChannel
 from bot.core import Core
@@ -296,7 +288,7 @@ def _exactly_once(reader: Any, uris: list[str], did: str) -> None:
 @pytest.mark.timeout(150)
 def test_pds_down_for_a_while_then_back(stack: Any, proxy: PdsProxy, tmp_path: Path) -> None:
     bot, (alice,), env = _setup(stack, tmp_path, proxy, 1)
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     proc = BotProcess(env, tmp_path / "bot.log", kb).start()
     try:
         before = stack.post_mention(alice.client, bot, " how do I stop Grok training?")
@@ -344,7 +336,7 @@ def test_sigkill_between_posting_and_recording_no_second_reply(
     stack: Any, proxy: PdsProxy, tmp_path: Path
 ) -> None:
     bot, people, env = _setup(stack, tmp_path, proxy, 2)
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     mentions = [
         stack.post_mention(people[i % 2].client, bot, f" how do I stop Grok training? [{i}]").uri
         for i in range(8)
@@ -390,7 +382,7 @@ def test_sigkill_after_create_with_appview_behind_finds_reply_in_own_repo(
     stack: Any, proxy: PdsProxy, tmp_path: Path
 ) -> None:
     bot, people, env = _setup(stack, tmp_path, proxy, 2)
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     mentions = [
         stack.post_mention(people[i % 2].client, bot, f" how do I stop Grok training? <{i}>").uri
         for i in range(4)
@@ -454,10 +446,10 @@ def _run_bot(db: Path, tmp: Path, timeout: float = 30.0) -> tuple[int, str]:
         password="x",
         db=db,
     )
-    kb = write_test_kb(tmp / "kb")
+    kb = write_kb(tmp / "kb")
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--kb", str(kb), "run", "bluesky"],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -558,11 +550,11 @@ def _fake_channel(core: Core, fake: FakeXrpc, **env: str) -> BlueskyChannel:
 
 
 async def _wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    await until(check, timeout)
+    await wait_for(check, timeout)
 
 
 def _core(tmp: Path) -> Core:
-    return Core(load_knowledge(write_test_kb(tmp / "kb")), MemoryStore())
+    return Core(load_knowledge(write_kb(tmp / "kb")), MemoryStore())
 
 
 @contextlib.asynccontextmanager
@@ -608,10 +600,10 @@ async def test_revoked_session_and_changed_password_exits_with_a_clear_message(
     try:
         db = tmp_path / "bot.sqlite3"
         env = bot_env(pds_url=fake.url, handle=fake.handle, password=fake.password, db=db)
-        kb = write_test_kb(tmp_path / "kb")
+        kb = write_kb(tmp_path / "kb")
         args = [sys.executable, "-m", "bot", "--kb", str(kb), "run", "bluesky"]
         proc = await asyncio.create_subprocess_exec(
-            *args, cwd=REPO, env=env, stdout=asyncio.subprocess.DEVNULL
+            *args, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
         )
         uri = fake.add_mention("how do I stop Grok training?")
         await _wait(lambda: len(fake.replies_to(uri)) == 1)
@@ -622,7 +614,7 @@ async def test_revoked_session_and_changed_password_exits_with_a_clear_message(
         fake.password = "a-new-app-password"
         proc = await asyncio.create_subprocess_exec(
             *args,
-            cwd=REPO,
+            cwd=ROOT,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -15,7 +15,8 @@ import types
 from pathlib import Path
 
 import pytest
-from store_fixtures import free_port, write_kb
+from helpers.kb import write_kb
+from helpers.ports import free_port
 
 from bot import cli
 from bot.core import Core

@@ -33,8 +33,9 @@ from typing import Any
 import httpx
 import pytest
 from fakes.bot_api import SECRET_HEADER, FakeTelegram
+from helpers.ports import free_port
 from store_fixtures import SALT, _pg_database
-from telegram_fixtures import TOKEN, bot_env, free_port
+from telegram_fixtures import TOKEN, bot_env
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
@@ -421,22 +422,24 @@ async def test_write_points_are_stored_before_the_post_so_a_successor_counts_the
     tmp_path: Path,
 ) -> None:
     """A leader killed while a reply is on its way must leave the points in the store."""
-    from bluesky_fixtures import fake_channel, until, write_test_kb
+    from bluesky_fixtures import fake_channel
     from fakes.xrpc import FakeXrpc
+    from helpers.kb import write_kb
+    from helpers.waits import wait_for
 
     from bot.adapters.bluesky import BUDGET_KEY
     from bot.store.memory import MemoryStore
 
     fake = await FakeXrpc().start()
     store = MemoryStore()
-    core = Core(load_knowledge(write_test_kb(tmp_path / "kb")), store)
+    core = Core(load_knowledge(write_kb(tmp_path / "kb")), store)
     try:
         fake.add_mention("how do I stop Grok training?")
         fake.faults["com.atproto.repo.createRecord"] = [("sleep", 2.0)]
         channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
         stop = asyncio.Event()
         task = asyncio.create_task(channel.run(stop))
-        await until(lambda: fake.count("com.atproto.repo.createRecord") == 1)
+        await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 1)
         # The post is on its way: what a successor would read if this leader died now.
         stored = json.loads(await store.get_value(BUDGET_KEY) or "{}")
         stop.set()
@@ -450,15 +453,17 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
     tmp_path: Path,
 ) -> None:
     """A leader killed mid-burst must leave its successor the requests it made."""
-    from bluesky_fixtures import fake_channel, until, write_test_kb
+    from bluesky_fixtures import fake_channel
     from fakes.xrpc import FakeXrpc
+    from helpers.kb import write_kb
+    from helpers.waits import wait_for
 
     from bot.adapters.bluesky import REQUESTS_KEY
     from bot.store.memory import MemoryStore
 
     fake = await FakeXrpc().start()
     store = MemoryStore()
-    core = Core(load_knowledge(write_test_kb(tmp_path / "kb")), store)
+    core = Core(load_knowledge(write_kb(tmp_path / "kb")), store)
     try:
         for i in range(3):
             fake.add_mention(f"how do I stop Grok training? {i}")
@@ -466,7 +471,7 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
         channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
         stop = asyncio.Event()
         task = asyncio.create_task(channel.run(stop))
-        await until(lambda: fake.count("com.atproto.repo.createRecord") == 2)
+        await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 2)
         names = [nsid for _, nsid in fake.calls]
         made = names.index("com.atproto.repo.createRecord") + 1  # up to the first reply
         stored = json.loads(await store.get_value(REQUESTS_KEY) or "{}")

@@ -22,7 +22,8 @@ from types import SimpleNamespace
 
 import pytest
 from fakes.bot_api import FakeTelegram
-from telegram_fixtures import ROOT, TOKEN, bot_env, running_bot
+from helpers.processes import ROOT
+from telegram_fixtures import TOKEN, bot_env, running_bot
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
@@ -281,7 +282,7 @@ async def test_a_full_disk_while_serving_telegram_still_sends_the_reply(tmp_path
         assert [m.html for m in fake.chat(user["id"])] == want  # exactly the answer
         assert "database or disk is full" in bot.log()
         assert all("Traceback" not in m.text for m in fake.chat(user["id"]))
-        assert bot.proc is not None and bot.proc.returncode is None
+        assert bot.alive()
 
         flag.unlink()  # space is back
         other = FakeTelegram.user(4243, "Bob", "en")

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fakes.bot_api import BOT_USERNAME, FakeTelegram, SentMessage, utf16_len
-from telegram_fixtures import TOKEN, BotProcess, free_port, running_bot
+from helpers.ports import free_port
+from telegram_fixtures import TOKEN, BotProcess, running_bot
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
