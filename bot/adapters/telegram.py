@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from pydantic import SecretStr as Secret  # the one secret type (issue 11)
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -105,7 +106,6 @@ from bot.render.telegram_html import (
     reply_keyboard,
     topic_buttons,
 )
-from bot.settings import Secret
 from bot.store.base import UserState
 from bot.texts import text
 
@@ -553,7 +553,7 @@ class TelegramChannel:
         base = self.settings.api_base_url
         builder = (
             Application.builder()
-            .token(self.settings.token.reveal())
+            .token(self.settings.token.get_secret_value())
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .rate_limiter(FloodControl(shared=self.core.store))
@@ -626,7 +626,7 @@ class TelegramChannel:
                 webhook = ProcessingWebhook(
                     app,
                     webhook_url=self.settings.webhook_url,
-                    secret=self.settings.webhook_secret.reveal(),
+                    secret=self.settings.webhook_secret.get_secret_value(),
                     listen=self.settings.listen,
                     port=self.settings.port,
                     allowed_updates=ALLOWED_UPDATES,
@@ -640,7 +640,7 @@ class TelegramChannel:
                     port=self.settings.port,
                     url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
                     webhook_url=self.settings.webhook_url,
-                    secret_token=self.settings.webhook_secret.reveal(),
+                    secret_token=self.settings.webhook_secret.get_secret_value(),
                     allowed_updates=ALLOWED_UPDATES,
                 )
             else:
