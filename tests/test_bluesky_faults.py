@@ -68,7 +68,7 @@ def test_settings_defaults_and_secret_repr() -> None:
     assert settings.handle == "privacybot.bsky.social"
     assert settings.service_url == "https://bsky.social"
     assert settings.poll_interval == 5.0
-    assert "abcd" not in repr(settings) and settings.app_password.reveal() == "abcd-efgh"
+    assert "abcd" not in repr(settings) and settings.app_password.get_secret_value() == "abcd-efgh"
     assert is_configured({"BLUESKY_HANDLE": "x"}) and not is_configured({})
 
 

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from helpers.kb import write_kb
 from helpers.ports import free_port
+from pydantic import SecretStr
 
 from bot import cli
 from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.metrics import Metrics
 from bot.runner import KnowledgeReloader, run_channels
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(30)
@@ -154,7 +155,9 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", str(port))
     monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(kb_dir))
     monkeypatch.setenv("PRIVACYBOT_ADMIN_TOKEN", ADMIN_TOKEN)
-    settings = Settings(db_path=Path(":memory:"), health_port=port, admin_token=Secret(ADMIN_TOKEN))
+    settings = Settings(
+        db_path=Path(":memory:"), health_port=port, admin_token=SecretStr(ADMIN_TOKEN)
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_channels(
