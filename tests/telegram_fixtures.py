@@ -14,7 +14,7 @@ import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fakes.bot_api import FakeTelegram
+from fakes.bot_api import FakeTelegram, SentMessage
 from helpers import processes, waits
 from helpers.ports import free_port  # noqa: F401  (old import path, for branches in flight)
 from helpers.processes import ROOT  # noqa: F401  (old import path, for branches in flight)
@@ -101,3 +101,28 @@ async def running_bot(fake: FakeTelegram, db: Path, **extra_env: str) -> AsyncIt
     finally:
         status = await bot.stop()
         assert status == 0, f"exit status {status}; log:\n{bot.log()}"
+
+
+UNKNOWN_COMMAND = "I don't know that command"
+
+
+async def settled(fake: FakeTelegram, user: dict, timeout: float = 15.0) -> list[SentMessage]:
+    """The person's private chat once the bot has handled everything they sent so far.
+
+    The bot handles one chat's updates in order, so once it has answered a later
+    command, nothing more comes for the earlier ones: a late duplicate would sit
+    before that answer. Sends an unknown command (``/settle``), waits for its
+    answer and returns the bot's messages before it.
+    """
+    sent = await fake.send_text(user, "/settle")
+    after = sent["message"]["message_id"]
+
+    def answer() -> int | None:
+        for i, message in enumerate(fake.chat(user["id"])):
+            if message.message_id > after and message.text.startswith(UNKNOWN_COMMAND):
+                return i
+        return None
+
+    index = await fake.wait_for(lambda: answer() is not None, timeout) and answer()
+    assert index is not None
+    return fake.chat(user["id"])[:index]

@@ -100,7 +100,7 @@ async def test_answers_a_mention_with_langs_and_records_it(core: Core, fake: Fak
     uri = fake.add_mention("comment empêcher grok de s'entraîner ?", langs=["fr"])
     async with Running(fake_channel(core, fake)) as channel:
         await wait_for(lambda: len(fake.replies_to(uri)) == 1)
-        await asyncio.sleep(0.3)
+        await fake.polled()
     reply = fake.replies_to(uri)[0]["record"]
     assert reply["langs"] == ["fr"] and reply["text"].startswith("Décochez")
     assert reply["reply"]["root"]["uri"] == uri
@@ -149,7 +149,7 @@ async def test_timeouts_are_retried_without_duplicates(core: Core, fake: FakeXrp
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
         await wait_for(lambda: len(fake.replies_to(uri)) == 1)
-        await asyncio.sleep(0.5)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1
 
 
@@ -165,7 +165,7 @@ async def test_reply_created_but_answer_lost_is_found_in_own_repo(
     async with Running(fake_channel(core, fake)):
         await wait_for(lambda: len(fake.replies_to(later)) == 1)
         await wait_for(lambda: fake.count("com.atproto.repo.listRecords") >= 2)
-        await asyncio.sleep(0.5)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1
     assert len(fake.replies_to(later)) == 1
     assert await core.store.is_answered(uri)
@@ -184,7 +184,7 @@ async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: Fake
     second = fake.add_mention("turn off personalisation and data sharing")
     async with Running(fake_channel(fresh, fake)):
         await wait_for(lambda: len(fake.replies_to(second)) == 1)
-        await asyncio.sleep(0.3)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1
     assert await fresh.store.is_answered(uri)
 
@@ -251,7 +251,7 @@ async def test_spent_write_budget_keeps_the_queue_oldest_first(core: Core, fake:
     channel.budget._clock = lambda: time.time() + offset[0]
     async with Running(channel):
         await wait_for(lambda: len(fake.created) == 3)
-        await asyncio.sleep(0.5)
+        await fake.polled()
         assert len(fake.created) == 3
         assert channel.stats()["queued"] == 2
         offset[0] = 3660.0  # an hour later
@@ -267,7 +267,7 @@ async def test_bot_labelled_author_and_self_are_ignored(core: Core, fake: FakeXr
     human = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
         await wait_for(lambda: len(fake.replies_to(human)) == 1)
-        await asyncio.sleep(0.3)
+        await fake.polled()
     assert fake.replies_to(robot) == []
 
 
@@ -278,5 +278,5 @@ async def test_restart_does_not_answer_twice(core: Core, fake: FakeXrpc) -> None
     later = fake.add_mention("turn off personalisation and data sharing")
     async with Running(fake_channel(core, fake)):
         await wait_for(lambda: len(fake.replies_to(later)) >= 1)
-        await asyncio.sleep(0.3)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1

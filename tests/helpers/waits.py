@@ -21,16 +21,16 @@ async def wait_for(
     timeout: float = 15.0,
     *,
     what: str = "the condition",
-    interval: float = 0.02,
+    step: float = 0.02,
 ) -> Any:
     """Wait, without blocking the event loop, until ``predicate()`` is truthy.
 
     Args:
-        predicate: Checked at once, then every ``interval`` seconds; it may be a
+        predicate: Checked at once, then every ``step`` seconds; it may be a
             coroutine function (a health request...).
         timeout: Seconds before giving up.
         what: Names the condition in the error.
-        interval: Seconds between checks.
+        step: Seconds between checks.
 
     Returns:
         The predicate's truthy value.
@@ -47,11 +47,11 @@ async def wait_for(
             return value
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(step)
 
 
 def wait_until(
-    predicate: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.1
+    predicate: Callable[[], T | None], *, timeout: float, what: str, step: float = 0.1
 ) -> T:
     """Block until ``predicate()`` is truthy, for synchronous tests of other processes.
 
@@ -77,4 +77,4 @@ def wait_until(
             raise TimeoutError(
                 f"timed out after {timeout}s waiting for {what} (last error {last!r})"
             )
-        time.sleep(interval)
+        time.sleep(step)
