@@ -175,10 +175,14 @@ StoreFactory = Callable[..., Any]
 async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     """A factory ``make_store(clock=..., salt=...)`` of opened stores of each backend.
 
+    ``make_store.backend`` names the backend; ``make_store.url`` is the PostgreSQL
+    database's URL (empty for SQLite), for a second connection of a test's own.
+
     Every store a test makes shares the same database, so a test can close one
     and open another on the same data.
     """
     opened: list[Any] = []
+    url = ""
     if request.param == "postgres":
         url = await _pg_database(request)
 
@@ -199,6 +203,7 @@ async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         return store
 
     make.backend = request.param  # type: ignore[attr-defined]
+    make.url = url  # type: ignore[attr-defined]  # PostgreSQL: the database's URL
     yield make
     for store in opened:
         await store.close()
