@@ -1,0 +1,34 @@
+"""What each kind of :class:`bot.messages.Reply` promises, checked on any reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import Reply
+
+
+def check_reply_shape(reply: Reply, kb: Any) -> None:
+    """Fail unless ``reply`` carries what its ``kind`` promises (see ``Reply``'s docstring).
+
+    An answer names a topic of ``kb``; a clarify offers two topics or more and picks
+    none; a fallback lists what the bot can help with; not_covered picks no topic;
+    smalltalk is one line. Every reply has a title to show.
+
+    Args:
+        reply: Any reply of the core.
+        kb: The knowledge base the core answered from (its ``topics`` by id).
+    """
+    assert reply.title, reply
+    if reply.kind == "answer":
+        assert reply.topic_id in kb.topics, reply.topic_id
+        assert reply.steps or reply.summary, reply
+    elif reply.kind == "clarify":
+        assert reply.topic_id is None and len(reply.choices) >= 2, reply.choices
+        assert all(c.value in kb.topics for c in reply.choices if c.kind == "topic"), reply.choices
+    elif reply.kind == "fallback":
+        assert reply.topic_id is None and reply.items, reply
+    elif reply.kind == "not_covered":
+        assert reply.topic_id is None and reply.summary, reply
+    else:
+        assert reply.kind == "smalltalk", reply.kind
+        assert reply.topic_id is None and not reply.steps, reply
