@@ -8,7 +8,6 @@ person would meet it, with its own SQLite file.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
@@ -16,7 +15,10 @@ from pathlib import Path
 
 from fakes.bot_api import FakeTelegram, SentMessage
 from helpers import processes, waits
-from helpers.ports import free_port  # noqa: F401  (old import path, for branches in flight)
+from helpers.ports import (
+    accepts_connections,
+    free_port,  # noqa: F401  (old import path, for branches in flight)
+)
 from helpers.processes import ROOT  # noqa: F401  (old import path, for branches in flight)
 
 TOKEN = "123456789:TEST-token_for_the_fake_AAAAAAAAAA"
@@ -73,13 +75,7 @@ class BotProcess(processes.AsyncBotProcess):
     async def _webhook_listens(self) -> bool:
         """Whether the webhook port accepts connections (bound right after setWebhook)."""
         host = self.env.get("TELEGRAM_LISTEN", "127.0.0.1")
-        port = int(self.env.get("TELEGRAM_PORT", "8443"))
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            return False
-        writer.close()
-        return True
+        return await accepts_connections(host, int(self.env.get("TELEGRAM_PORT", "8443")))
 
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Ask the process to stop and return its exit status (0 if it never started)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from helpers.ports import accepts_connections
 from helpers.waits import wait_for
 
 from bot.health import HealthServer
@@ -189,19 +190,11 @@ def test_health_server_listens_on_loopback_by_default() -> None:
     assert settings.health_host == "127.0.0.1"
     assert Settings.from_env({"PRIVACYBOT_HEALTH_HOST": "  "}).health_host == "127.0.0.1"
 
-    async def reachable(host: str, port: int) -> bool:
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            return False
-        writer.close()
-        return True
-
     async def answers_on(hosts: list[str]) -> list[bool]:
         server = HealthServer(settings.health_host, 0, metrics=Metrics())
         port = await server.start()
         try:
-            return [await reachable(host, port) for host in hosts]
+            return [await accepts_connections(host, port) for host in hosts]
         finally:
             await server.stop()
 
