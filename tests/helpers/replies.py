@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Reply
+from bot.messages import Choice, Reply, ReplyKind
+from bot.texts import labels
 
 
 def check_reply_shape(reply: Reply, kb: Any) -> None:
@@ -32,3 +33,32 @@ def check_reply_shape(reply: Reply, kb: Any) -> None:
     else:
         assert reply.kind == "smalltalk", reply.kind
         assert reply.topic_id is None and not reply.steps, reply
+
+
+def topics_reply(
+    kind: ReplyKind,
+    language: str,
+    title: str,
+    choices: dict[str, str] | None = None,
+    **fields: Any,
+) -> Reply:
+    """A reply without a topic of its own (clarify, fallback, not_covered, smalltalk).
+
+    Args:
+        kind: The reply's kind.
+        language: Its language (its labels follow).
+        title: Its first line.
+        choices: Topic id -> label, offered in this order.
+        **fields: Any other :class:`Reply` field (``summary``, ``items``...).
+    """
+    offered = tuple(Choice("topic", tid, label) for tid, label in (choices or {}).items())
+    fields.setdefault("confidence", 0.0 if kind == "fallback" else 0.5)
+    return Reply(
+        kind=kind,
+        language=language,
+        topic_id=None,
+        title=title,
+        choices=offered,
+        labels=labels(language),
+        **fields,
+    )
