@@ -286,9 +286,38 @@ async def test_polite_question_and_pasted_url_and_article_phrase_are_understood(
     assert (await core.handle(IncomingMessage(text=article))).topic_id == "x.third_party_sharing"
 
 
-async def test_zero_width_characters_do_not_split_words(core: Core) -> None:
-    reply = await core.handle(IncomingMessage(text="stop gr\u200bok tra\u200dining"))
-    assert reply.topic_id == "x.grok_training"
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        pytest.param("stop gr\u200bok tra\u200dining", "x.grok_training", id="zero-width-chars"),
+        pytest.param(
+            "o copilot treina com as minhas conversas?",
+            "microsoft.copilot_training",
+            id="training-on-my-chats-is-training-not-history",
+        ),
+        pytest.param(
+            "https://x.com/settings/data_sharing_with_business_partners ?",
+            "x.third_party_sharing",
+            id="a-pasted-settings-link",
+        ),
+        pytest.param(
+            "https://x.com/settings/grok_settings how do I turn this off",
+            "x.grok_training",
+            id="a-pasted-settings-link-and-words",
+        ),
+        pytest.param(
+            "あなたは私のどんなデータを保存していますか",
+            "bot.privacy",
+            id="what-the-bot-keeps-is-about-the-bot-not-a-download",
+        ),
+        pytest.param(
+            "私のどんなデータを保存してるの？", "bot.privacy", id="what-the-bot-keeps-casually"
+        ),
+    ],
+)
+async def test_a_message_is_answered_with_its_topic(core: Core, text: str, topic: str) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert (reply.kind, reply.topic_id) == ("answer", topic)
 
 
 @pytest.mark.parametrize(
@@ -416,19 +445,6 @@ async def test_short_messages_are_answered_in_their_language_not_the_platform_na
 
 
 @pytest.mark.parametrize(
-    ("text", "topic"),
-    [
-        ("o copilot treina com as minhas conversas?", "microsoft.copilot_training"),
-    ],
-)
-async def test_training_on_my_chats_is_training_not_history(
-    core: Core, text: str, topic: str
-) -> None:
-    reply = await core.handle(IncomingMessage(text=text))
-    assert reply.topic_id == topic
-
-
-@pytest.mark.parametrize(
     "text", ["cancellare la cronologia di chatgpt", "delete my microsoft account"]
 )
 async def test_no_neighbouring_topic_stands_in_for_a_missing_one(core: Core, text: str) -> None:
@@ -470,28 +486,3 @@ async def test_acknowledgements_and_laughter_get_a_friendly_line_in_their_langua
 ) -> None:
     reply = await core.handle(IncomingMessage(text=text))
     assert (reply.kind, reply.language) == ("smalltalk", language)
-
-
-@pytest.mark.parametrize(
-    ("text", "topic"),
-    [
-        ("https://x.com/settings/data_sharing_with_business_partners ?", "x.third_party_sharing"),
-        ("https://x.com/settings/grok_settings how do I turn this off", "x.grok_training"),
-    ],
-)
-async def test_a_pasted_settings_link_says_the_platform_and_the_setting(
-    core: Core, text: str, topic: str
-) -> None:
-    reply = await core.handle(IncomingMessage(text=text))
-    assert reply.topic_id == topic
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["あなたは私のどんなデータを保存していますか", "私のどんなデータを保存してるの？"],
-)
-async def test_what_the_bot_keeps_is_asked_about_the_bot_not_a_download(
-    core: Core, text: str
-) -> None:
-    reply = await core.handle(IncomingMessage(text=text))
-    assert reply.topic_id == "bot.privacy"
