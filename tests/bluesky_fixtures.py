@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fakes.xrpc import CID, FakeXrpc, fake_jwt  # noqa: F401  (old import path, kept for branches in flight)
 from helpers import processes
 from helpers.kb import write_kb as write_test_kb  # noqa: F401  (old name, for branches in flight)
-from helpers.processes import ROOT as REPO  # noqa: F401  (old name, for branches in flight)
+from helpers.processes import ROOT as REPO
 from helpers.waits import wait_for as until  # noqa: F401  (old name, for branches in flight)
 from helpers.waits import wait_until  # noqa: F401  (old import path, for branches in flight)
 
@@ -32,6 +34,48 @@ STACK_ENV = {
     "BSKY_OZONE_PORT": "2687",
     "BSKY_CTRL_PORT": "2689",
 }
+
+
+# The stack scripts/test starts (default ports, or the ones it exported), not this
+# suite's private one.
+MAIN_STACK = {
+    "BSKY_STACK_DIR": os.environ.get("BSKY_STACK_DIR", str(REPO / ".stack")),
+    "BSKY_PG_PORT": os.environ.get("BSKY_PG_PORT", "55432"),
+    "BSKY_PLC_PORT": os.environ.get("BSKY_PLC_PORT", "2582"),
+    "BSKY_PDS_PORT": os.environ.get("BSKY_PDS_PORT", "2583"),
+    "BSKY_APPVIEW_PORT": os.environ.get("BSKY_APPVIEW_PORT", "2584"),
+    "BSKY_OZONE_PORT": os.environ.get("BSKY_OZONE_PORT", "2587"),
+    "BSKY_CTRL_PORT": os.environ.get("BSKY_CTRL_PORT", "2589"),
+}
+
+
+def stack_marks(timeout: float) -> list[pytest.MarkDecorator]:
+    """``pytestmark`` for a module needing a real stack: slow, bounded, skipped without npm."""
+    return [
+        pytest.mark.stack,
+        pytest.mark.slow,
+        pytest.mark.timeout(timeout),
+        pytest.mark.skipif(shutil.which("npm") is None, reason="the local Bluesky stack needs npm"),
+    ]
+
+
+@contextlib.contextmanager
+def running_stack(variables: dict[str, str] | None = None) -> Iterator[Any]:
+    """Start (or reuse) a stack and yield ``tests.bluesky_stack.stack`` pointed at it.
+
+    A stack started here is stopped at the end unless ``PB_BSKY_KEEP`` is set; a
+    reused one never is.
+
+    Args:
+        variables: Its ports and state folder; this suite's private stack by default.
+    """
+    with stack_env(variables):
+        from tests.bluesky_stack import stack as stack_module
+
+        info = stack_module.start_stack(timeout=300)
+        yield stack_module
+        if not info.reused and not os.environ.get("PB_BSKY_KEEP"):
+            stack_module.stop_stack()
 
 
 @contextlib.contextmanager

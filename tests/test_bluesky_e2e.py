@@ -8,10 +8,8 @@ them, through ``getPostThread``. Skipped when Node/npm is missing.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,17 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import BotProcess, bot_env, replies_by, stack_env
+from bluesky_fixtures import BotProcess, bot_env, replies_by, running_stack, stack_marks
 from helpers.kb import write_kb
 from helpers.processes import ROOT
 from helpers.waits import wait_until
 
-pytestmark = [
-    pytest.mark.stack,
-    pytest.mark.slow,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(shutil.which("npm") is None, reason="the local Bluesky stack needs npm"),
-]
+pytestmark = stack_marks(timeout=240)
 
 PW = "e2e-pass-123"
 REPLY_TIMEOUT = 30.0
@@ -39,13 +32,8 @@ REPLY_TIMEOUT = 30.0
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
-    with stack_env():
-        from tests.bluesky_stack import stack as stack_module
-
-        stack_module.start_stack(timeout=300)
+    with running_stack() as stack_module:
         yield stack_module
-        if not os.environ.get("PB_BSKY_KEEP"):
-            stack_module.stop_stack()
 
 
 @pytest.fixture(scope="module")
