@@ -25,9 +25,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+from _paths import use_repo_and_tests
+
+REPO = use_repo_and_tests()
 
 from _bsky import create_accounts  # noqa: E402
 from bluesky_fixtures import BotProcess, bot_env, replies_by, stack_env  # noqa: E402
