@@ -18,7 +18,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
-from bot import metrics
 from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import SURFACES, Topic
 from bot.messages import (
@@ -31,6 +30,7 @@ from bot.messages import (
     SourceRef,
     SurfaceAnswer,
 )
+from bot.metrics import Metrics, current
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher
 from bot.nlu.normalize import clean
@@ -105,6 +105,7 @@ class Core:
             :meth:`admit`; None for no limit.
         site_url: The published site's root (``PRIVACYBOT_SITE_URL``); answers
             then carry their topic page's address in ``Reply.site_url``.
+        metrics: Where answers and store failures are counted (see :attr:`metrics`).
     """
 
     def __init__(
@@ -115,13 +116,22 @@ class Core:
         log_unanswered: bool = False,
         limiter: UserRateLimiter | None = None,
         site_url: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store: Store = store or MemoryStore()
+        self._metrics = metrics
         self.log_unanswered = log_unanswered
         self.limiter = limiter
         self.site_url = site_url
         self._kb = kb
         self._engine = Engine(kb)
+
+    @property
+    def metrics(self) -> Metrics:
+        """Where answers and store failures are counted: the object given, else the one
+        the runner routes to through :func:`bot.metrics.current` (deprecated fallback,
+        kept until every caller passes its own)."""
+        return self._metrics if self._metrics is not None else current()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -265,7 +275,7 @@ class Core:
         )
         # Every channel gets the same counters and the one log line per answer
         # (channel, topic, confidence, language, latency; never the text).
-        metrics.record_answer(message.channel, answer)
+        self.metrics.record_answer(message.channel, answer)
         return answer
 
     def _reply_for(
@@ -306,8 +316,7 @@ class Core:
             return self._smalltalk(understood, language)
         return self._fallback(understood.match, empty=kind == "empty", language=language)
 
-    @staticmethod
-    async def _best_effort(operation: str, call: Awaitable[T]) -> T | None:
+    async def _best_effort(self, operation: str, call: Awaitable[T]) -> T | None:
         """Await a store call whose failure must not cost the person their answer.
 
         A locked, full or damaged database loses a follow-up context or a
@@ -317,7 +326,7 @@ class Core:
         try:
             return await call
         except Exception as exc:
-            metrics.record_error("store", operation)
+            self.metrics.record_error("store", operation)
             log.warning(
                 "store %s failed; answering without it",
                 operation,
@@ -762,7 +771,7 @@ class Core:
         try:
             erased = await self.store.forget_user(channel, user_id)
         except Exception as exc:
-            metrics.record_error("store", "forget_user")
+            self.metrics.record_error("store", "forget_user")
             log.error(
                 "store forget_user failed; the person is told to try again",
                 extra={"operation": "forget_user", "error": f"{type(exc).__name__}: {exc}"[:300]},

@@ -46,7 +46,7 @@ from bot.health import HealthServer, ReloadResult, admin_token
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.leader import lead_when_shared
 from bot.logging_setup import RedactingFilter
-from bot.metrics import METRICS, Metrics
+from bot.metrics import Metrics
 from bot.nlu.matcher import Matcher
 from bot.ratelimit import user_limiter
 from bot.settings import Settings, secret_values
@@ -121,7 +121,7 @@ async def supervise(
     channel: Channel,
     stop: asyncio.Event,
     *,
-    metrics: Metrics = METRICS,
+    metrics: Metrics,
     redact: Callable[[str], str] = lambda text: text,
 ) -> None:
     """Run a channel until ``stop``, restarting it with jittered backoff on failure.
@@ -225,7 +225,7 @@ class KnowledgeReloader:
         metrics: Where the version and reload counts are recorded.
     """
 
-    def __init__(self, core: Core, directory: Path, *, metrics: Metrics = METRICS) -> None:
+    def __init__(self, core: Core, directory: Path, *, metrics: Metrics) -> None:
         self.core = core
         self.directory = directory
         self.metrics = metrics
@@ -296,7 +296,7 @@ async def run_channels(
     stop: asyncio.Event | None = None,
     settings: Settings | None = None,
     kb_dir: Path | None = None,
-    metrics: Metrics = METRICS,
+    metrics: Metrics | None = None,
     drain_timeout: float = DRAIN_TIMEOUT,
 ) -> int:
     """Build the core and run the named channels until SIGINT/SIGTERM or ``stop``.
@@ -311,7 +311,7 @@ async def run_channels(
         settings: The common settings; read from ``env`` when None.
         kb_dir: The knowledge folder reloads re-read; the settings' or the
             bundled one when None.
-        metrics: Where states and counters go.
+        metrics: Where states and counters go; a new :class:`Metrics` when None.
         drain_timeout: Seconds channels get to finish after ``stop``.
 
     Returns:
@@ -324,6 +324,7 @@ async def run_channels(
     """
     env = os.environ if env is None else env
     settings = settings or Settings.from_env(env)
+    metrics = metrics if metrics is not None else Metrics()
     modules = channel_modules(env)
     names = list(names) or configured_channels(env)
     if not names:
@@ -348,6 +349,7 @@ async def run_channels(
             log_unanswered=settings.log_unanswered,
             limiter=limiter,
             site_url=settings.site_url,
+            metrics=metrics,
         )
         channels: list[Channel] = []
         for name in names:

@@ -89,7 +89,8 @@ async def test_good_version_is_swapped_in(tmp_path: Path) -> None:
     assert result.version == core.kb.version != old_version
     assert title(core) == "New title"
     assert metrics.kb_version == core.kb.version
-    assert metrics.reloads == {"ok": 1}
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="ok") == 1
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="refused") is None
 
 
 async def test_invalid_version_is_refused_and_the_old_kept(tmp_path: Path) -> None:
@@ -104,7 +105,8 @@ async def test_invalid_version_is_refused_and_the_old_kept(tmp_path: Path) -> No
     assert result.version == old_version == core.kb.version
     assert any("x.grok_training: sources" in p for p in result.problems)
     assert title(core) == "Old title"
-    assert metrics.reloads == {"refused": 1}
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="refused") == 1
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="ok") is None
 
 
 async def test_missing_folder_is_refused(tmp_path: Path) -> None:
