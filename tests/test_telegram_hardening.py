@@ -4,7 +4,7 @@
 * the command menu is set in the background: failing ``setMyCommands`` calls
   (retried five times per language) no longer hold back the first answer;
 * ``TELEGRAM_WEBHOOK_URL`` must be https (the error always said so);
-* the token is the settings' one ``Secret``: formatting never prints it;
+* the token is a ``pydantic.SecretStr``: formatting never prints it;
 * python-telegram-bot's loggers stay at WARNING at DEBUG level.
 """
 
@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from fake_telegram import FakeTelegram
+from fakes.bot_api import FakeTelegram
 from pydantic import SecretStr
 from telegram_fixtures import TOKEN
 
@@ -109,7 +109,8 @@ def test_the_token_is_the_settings_secret_and_never_formatted() -> None:
             "TELEGRAM_WEBHOOK_SECRET": "s3cret_value",
         }
     )
-    assert isinstance(settings.token, SecretStr) and isinstance(settings.webhook_secret, SecretStr)
+    assert isinstance(settings.token, SecretStr)
+    assert isinstance(settings.webhook_secret, SecretStr)
     shown = f"{settings.token} {settings.webhook_secret} {settings.token!s} {settings}"
     assert TOKEN not in shown and "s3cret_value" not in shown
     assert "%s" % settings.token != TOKEN  # noqa: UP031 - the old str subclass printed it
