@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 from bot.kb.loader import KnowledgeBase
-from bot.kb.schema import SURFACES, Topic
+from bot.kb.schema import SURFACES, Surface, Topic
 from bot.messages import (
     DETAIL_PARTS,
     Alternative,
@@ -334,7 +334,7 @@ class Core:
             )
             return None
 
-    def resolve_surface(self, topic: Topic, language: str, requested: str | None) -> str | None:
+    def resolve_surface(self, topic: Topic, language: str, requested: str | None) -> Surface | None:
         """Pick which surface's steps to show.
 
         ``app`` (a phone, OS unknown) becomes the iPhone steps when they exist,
@@ -343,14 +343,12 @@ class Core:
         steps = topic.lang(language).steps
         if not steps:
             return None
-        if requested == "app":
-            for candidate in ("ios", "android"):
-                if candidate in steps:
-                    return candidate
-        if requested in steps:
-            return requested
-        if topic.default_surface in steps:
-            return topic.default_surface
+        wanted = ("ios", "android") if requested == "app" else (requested,)
+        for candidate in (*wanted, topic.default_surface):
+            # The key itself is returned (typed as a surface), not the caller's string.
+            for surface in steps:
+                if surface == candidate:
+                    return surface
         return next(iter(steps))
 
     def topic_reply(

@@ -106,7 +106,7 @@ def admin_token(settings: Settings, *, create: bool = False) -> str | None:
         ) from exc
 
 
-class _ProtocolLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _ProtocolLogger(logging.LoggerAdapter[logging.Logger]):
     """aiohttp's server logger, minus the tracebacks and bytes of malformed requests.
 
     aiohttp logs a request it cannot parse as an ERROR with a traceback whose

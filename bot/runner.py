@@ -357,7 +357,7 @@ async def run_channels(
             if module is None:
                 raise ConfigError(f"channel {name}: module {modules[name]} is not installed")
             # With a shared store, the Bluesky channel runs on the leader replica only.
-            build = lambda m=module: m.create_channel(core, env)  # type: ignore[attr-defined]  # noqa: E731
+            build = lambda m=module: m.create_channel(core, env)  # noqa: E731
             channels.append(lead_when_shared(name, store, build, metrics=metrics))
         metrics.set_knowledge(kb.version, len(kb.topics))
         for channel in channels:
