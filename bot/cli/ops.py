@@ -138,6 +138,41 @@ def _post_reload(request: urllib.request.Request, attempts: int = 4) -> dict:
     raise AssertionError("unreachable")
 
 
+def _reload_url(host: str, port: int) -> str:
+    """The running bot's reload address; a wildcard bind is asked on the loopback."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/admin/reload"
+
+
+def _refused(exc: urllib.error.HTTPError, url: str) -> int:
+    """Say why the running bot answered the reload with an error.
+
+    Returns:
+        The exit status: invalid knowledge (the bot keeps its version) or unreachable.
+    """
+    try:
+        body = json.loads(exc.read() or b"{}")
+    except ValueError:
+        body = {}
+    if exc.code == 403:
+        print(
+            f"privacybot: the running bot refused the request ({body or exc.reason}); "
+            "is PRIVACYBOT_ADMIN_TOKEN the same here as for the bot?",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    if exc.code == 422:
+        print(f"the running bot refused the new version; it keeps {body.get('version')}:")
+        for problem in body.get("problems", []):
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    print(f"privacybot: {url} answered {exc.code}", file=sys.stderr)
+    return EXIT_UNREACHABLE
+
+
 def cmd_kb_reload(args: argparse.Namespace) -> int:
     """Validate the knowledge folder here, then ask the running bot to reload it."""
     _, settings = environment()
@@ -149,12 +184,7 @@ def cmd_kb_reload(args: argparse.Namespace) -> int:
             "PRIVACYBOT_HEALTH_PORT is off, so the running bot cannot be asked: send it "
             "SIGHUP instead (systemctl reload privacybot, docker compose kill -s HUP bot)"
         )
-    host = settings.health_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    url = f"http://{host}:{settings.health_port}/admin/reload"
+    url = _reload_url(settings.health_host, settings.health_port)
     from bot.health import admin_token, admin_token_path
 
     token = admin_token(settings)
@@ -175,24 +205,7 @@ def cmd_kb_reload(args: argparse.Namespace) -> int:
     try:
         body = _post_reload(request)
     except urllib.error.HTTPError as exc:
-        try:
-            body = json.loads(exc.read() or b"{}")
-        except ValueError:
-            body = {}
-        if exc.code == 403:
-            print(
-                f"privacybot: the running bot refused the request ({body or exc.reason}); "
-                "is PRIVACYBOT_ADMIN_TOKEN the same here as for the bot?",
-                file=sys.stderr,
-            )
-            return EXIT_UNREACHABLE
-        if exc.code == 422:
-            print(f"the running bot refused the new version; it keeps {body.get('version')}:")
-            for problem in body.get("problems", []):
-                print(problem, file=sys.stderr)
-            return EXIT_INVALID
-        print(f"privacybot: {url} answered {exc.code}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        return _refused(exc, url)
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         print(
