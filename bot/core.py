@@ -784,7 +784,6 @@ class Core:
             channel, user_id, replace(state, language=language, language_chosen=True)
         )
 
-
     # --- what chat adapters ask the core to decide (Telegram) ---------------------
 
     async def language_of(
@@ -866,6 +865,18 @@ class Core:
             reply = self.topic_reply(topic_id, language, surface=surface)
         await self._best_effort("save_user", self.remember_shown(channel, user_id, reply))
         return reply
+
+    def menu(self, language: str) -> tuple[Choice, ...]:
+        """Every topic a person can pick from a menu (not the bot's own pages), in order."""
+        return tuple(
+            Choice("topic", t.id, t.lang(language).title)
+            for t in self._kb.topics.values()
+            if t.platform != "bot"
+        )
+
+    def page(self, topic_id: str, language: str) -> Reply | None:
+        """A topic's answer if the knowledge base has it (the bot's help and privacy pages)."""
+        return self.topic_reply(topic_id, language) if topic_id in self._kb.topics else None
 
     async def _state_of(self, channel: str, user_id: str | None) -> UserState | None:
         if user_id is None:
