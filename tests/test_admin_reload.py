@@ -24,8 +24,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from helpers.kb import write_kb
 from pydantic import SecretStr
-from store_fixtures import write_kb
 
 from bot import runner
 from bot.core import Core
@@ -285,7 +285,7 @@ async def test_kb_reload_reads_the_token_file_the_bot_wrote(
     import sys
     import types
 
-    from store_fixtures import free_port
+    from helpers.ports import free_port
 
     from bot import cli
     from bot.runner import run_channels

@@ -14,10 +14,8 @@ caps with a clear last post, and the per-person rate limit of the core.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -26,50 +24,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import REPO, BotProcess, bot_env, stack_env, wait_until, write_test_kb
+from bluesky_fixtures import MAIN_STACK, BotProcess, bot_env, running_stack, stack_marks
+from helpers.kb import write_kb
+from helpers.processes import ROOT
+from helpers.waits import wait_until
 
 from bot.render.bluesky import grapheme_len
 from bot.texts import text as phrase
 
-pytestmark = [
-    pytest.mark.stack,
-    pytest.mark.slow,
-    pytest.mark.timeout(300),
-    pytest.mark.skipif(shutil.which("npm") is None, reason="the local Bluesky stack needs npm"),
-]
+pytestmark = stack_marks(timeout=300)
 
 PW = "chat-pass-123"
 REPLY_TIMEOUT = 30.0
 SETTLE = 2.0  # after a sentinel was answered: time for a post that should not exist
 THREAD_CAP = 3
 HOUR_CAP = 4
-# The stack scripts/test starts (default ports), not the e2e module's private one.
-MAIN_STACK = {
-    "BSKY_STACK_DIR": os.environ.get("BSKY_STACK_DIR", str(REPO / ".stack")),
-    "BSKY_PG_PORT": os.environ.get("BSKY_PG_PORT", "55432"),
-    "BSKY_PLC_PORT": os.environ.get("BSKY_PLC_PORT", "2582"),
-    "BSKY_PDS_PORT": os.environ.get("BSKY_PDS_PORT", "2583"),
-    "BSKY_APPVIEW_PORT": os.environ.get("BSKY_APPVIEW_PORT", "2584"),
-    "BSKY_OZONE_PORT": os.environ.get("BSKY_OZONE_PORT", "2587"),
-    "BSKY_CTRL_PORT": os.environ.get("BSKY_CTRL_PORT", "2589"),
-}
-
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
-    with stack_env(MAIN_STACK):
-        from tests.bluesky_stack import stack as stack_module
-
-        info = stack_module.start_stack(timeout=300)
+    with running_stack(MAIN_STACK) as stack_module:
         yield stack_module
-        if not info.reused and not os.environ.get("PB_BSKY_KEEP"):
-            stack_module.stop_stack()
 
 
 def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
     sfx = secrets.token_hex(3)
     bot = stack.create_account(f"cb{sfx}.test", PW)
-    kb = write_test_kb(tmp / "kb")
+    kb = write_kb(tmp / "kb")
     env = bot_env(
         pds_url=stack.current().pds_url,
         handle=bot.handle,
@@ -79,7 +59,7 @@ def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
     )
     setup = subprocess.run(
         [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from store_fixtures import write_kb
+from helpers.kb import write_kb
 
 from bot.core import Core
 from bot.health import HealthServer, ReloadResult, _is_loopback

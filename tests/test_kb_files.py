@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from store_fixtures import write_kb
+from helpers.kb import write_kb
 
 from bot.kb.files import MAX_FILE_BYTES, KnowledgeReader, RefusedFile
 from bot.kb.loader import KnowledgeError, default_dir, load_knowledge

@@ -15,8 +15,9 @@ import types
 from pathlib import Path
 
 import pytest
+from helpers.kb import write_kb
+from helpers.ports import free_port
 from pydantic import SecretStr
-from store_fixtures import free_port, write_kb
 
 from bot import cli
 from bot.core import Core

@@ -6,13 +6,14 @@ import datetime as dt
 import subprocess
 import sys
 
+from helpers.replies import topics_reply
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
 from bot.kb.schema import LANGUAGES
-from bot.messages import Choice, Reply, SourceRef
+from bot.messages import Reply, SourceRef
 from bot.render.bluesky import (
     MAX_GRAPHEMES,
     ExternalEmbed,
@@ -136,14 +137,11 @@ def test_detail_parts_sources_dated_in_the_reply_language() -> None:
 
 
 def test_off_topic_is_one_short_post_and_smalltalk_one_line() -> None:
-    fallback = Reply(
-        kind="fallback",
-        language="en",
-        topic_id=None,
-        confidence=0.0,
-        title="Sorry, I don't know how to answer that.",
+    fallback = topics_reply(
+        "fallback",
+        "en",
+        "Sorry, I don't know how to answer that.",
         items=tuple(f"Topic {i}" for i in range(16)),
-        labels=labels("en"),
     )
     (post,) = render_bluesky(fallback)
     assert "Topic" not in post.text and grapheme_len(post.text) < 200
@@ -216,18 +214,12 @@ def test_a_link_is_never_cut() -> None:
 
 
 def test_clarify_lists_the_choices() -> None:
-    reply = Reply(
-        kind="clarify",
-        language="en",
-        topic_id=None,
-        confidence=0.4,
-        title="Which one do you mean?",
+    reply = topics_reply(
+        "clarify",
+        "en",
+        "Which one do you mean?",
+        {"a": "Stop Grok training", "b": "Delete account"},
         summary="Your question could be about several things:",
-        choices=(
-            Choice("topic", "a", "Stop Grok training"),
-            Choice("topic", "b", "Delete account"),
-        ),
-        labels=labels("en"),
     )
     posts = render_bluesky(reply)
     (post,) = posts
@@ -297,15 +289,12 @@ def test_fuzz_render_reply(steps: list[str], short: str) -> None:
 
 
 def test_not_covered_numbers_what_exists_and_asks_for_a_number() -> None:
-    reply = Reply(
-        kind="not_covered",
-        language="fr",
-        topic_id=None,
-        confidence=0.5,
-        title="Je n'ai rien sur Pinterest et l'IA.",
+    reply = topics_reply(
+        "not_covered",
+        "fr",
+        "Je n'ai rien sur Pinterest et l'IA.",
+        {"a": "Compte privé", "b": "Supprimer"},
         summary="Voici ce que j'ai :",
-        choices=(Choice("topic", "a", "Compte privé"), Choice("topic", "b", "Supprimer")),
-        labels=labels("fr"),
     )
     (post,) = render_bluesky(reply)
     assert "Voici ce que j'ai\u202f:\n\n1. Compte privé\n2. Supprimer" in post.text

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_fixtures import write_kb
+from helpers.kb import write_kb
 
 from bot import cli, runner
 from bot.core import Core
@@ -439,7 +439,7 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
     if importlib.util.find_spec("bot.adapters.telegram") is None:
         pytest.skip("the Telegram adapter is not in this tree yet")
     from fakes.bot_api import FakeTelegram
-    from store_fixtures import free_port
+    from helpers.ports import free_port
 
     monkeypatch.setattr(runner, "BACKOFF_START", 0.05)
     monkeypatch.setattr(runner, "BACKOFF_MAX", 0.2)

@@ -51,11 +51,15 @@ async def test_the_channel_is_starting_until_telegram_answers() -> None:
             )
         )  # fmt: skip
         seen = set()
-        while not [c for c in fake.calls_of("getMe") if c.ok]:
+
+        def answered() -> bool:
+            """Re-checked after every call the fake serves: the states around each getMe."""
             if fake.faults_served[("getme", "error")]:  # Telegram has failed a getMe
                 seen.add(state(metrics))
                 assert metrics.health()["status"] != "ok"
-            await asyncio.sleep(0.05)
+            return bool([c for c in fake.calls_of("getMe") if c.ok])
+
+        await fake.wait_for(answered, 20)
         assert seen and "running" not in seen, seen
         await fake.wait_for(lambda: fake._polling > 0, 20)
         assert state(metrics) == "running"
