@@ -29,8 +29,7 @@ from pathlib import Path
 from bot import cli
 from bot.errors import ConfigError
 from bot.kb.loader import default_dir, load_knowledge
-from bot.logging_setup import configure_logging
-from bot.settings import Settings, channel_variables, load_environment, secret_values
+from bot.settings import Settings, channel_variables, load_environment
 from bot.store import open_store, salt_path
 
 EXIT_UNREACHABLE = 1
@@ -49,17 +48,13 @@ def _kb_dir(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import run_channels  # aiohttp and the adapters: only when running
+    from bot.app import serve  # aiohttp and the adapters: only when running
 
-    env, settings = _environment()
-    configure_logging(settings, secrets=secret_values(env))
-    kb_dir = _kb_dir(args, settings)
-    kb = load_knowledge(kb_dir)
-    return asyncio.run(run_channels(args.channels, kb, env=env, settings=settings, kb_dir=kb_dir))
+    return serve(args.channels, kb_dir=Path(args.kb) if args.kb else None)
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from bot.runner import channel_modules, configured_channels
+    from bot.channel_choice import builtin_factories, configured
 
     env, settings = _environment()
     print("# privacybot effective configuration (secrets masked)")
@@ -75,11 +70,12 @@ def _cmd_config(args: argparse.Namespace) -> int:
         for name, value in rows:
             print(f"{name}={value}")
     try:
-        ready = configured_channels(env)
+        factories = builtin_factories()
+        ready = configured(factories, env)
     except Exception as exc:  # a broken adapter must not hide the rest
         print(f"# channels: cannot tell ({type(exc).__name__})")
     else:
-        known = sorted(channel_modules(env))
+        known = sorted(f.name for f in factories)
         print(f"# channels configured: {', '.join(ready) or 'none'} (known: {', '.join(known)})")
     return 0
 
