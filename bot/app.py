@@ -143,7 +143,7 @@ class Application:
 
     def _channels(self, chosen: Sequence[ChannelFactory], core: Core) -> list[Channel]:
         """Build every chosen channel (``ConfigError`` if one lacks settings)."""
-        context = ChannelContext(core, core.store, self.metrics, self.env)
+        context = ChannelContext(core, self.store, self.metrics, self.env)
         channels = [
             lead_when_shared(f.name, self.store, functools.partial(f.create, context),
                              metrics=self.metrics)
