@@ -15,6 +15,7 @@ from typing import Literal
 
 ReplyKind = Literal["answer", "clarify", "fallback", "not_covered", "smalltalk"]
 ChoiceKind = Literal["surface", "topic"]
+ChatType = Literal["private", "group"]
 Part = Literal["short", "surfaces", "why", "sources", "related", "full"]
 """Which part of an answer a reply shows.
 
@@ -40,6 +41,7 @@ class IncomingMessage:
             ``language_code``, a Bluesky post's first ``langs`` entry). It only
             breaks ties: the language of the text wins.
         surface_hint: ``web``/``ios``/``android`` when the channel knows it.
+        chat_type: ``private`` or ``group`` when the channel has chats (Telegram).
     """
 
     text: str
@@ -47,6 +49,7 @@ class IncomingMessage:
     user_id: str | None = None
     language_hint: str | None = None
     surface_hint: str | None = None
+    chat_type: ChatType | None = None
 
 
 @dataclass(frozen=True, slots=True)

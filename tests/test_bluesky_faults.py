@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import FakeXrpc, Running, fake_channel, until, write_test_kb
+from bluesky_fixtures import Running, fake_channel, until, write_test_kb
+from fakes.xrpc import FakeXrpc
 
 from bot.adapters.bluesky import (
     SESSION_KEY,
@@ -65,7 +66,7 @@ def test_settings_defaults_and_secret_repr() -> None:
     assert settings.handle == "privacybot.bsky.social"
     assert settings.service_url == "https://bsky.social"
     assert settings.poll_interval == 5.0
-    assert "abcd" not in repr(settings) and settings.app_password.reveal() == "abcd-efgh"
+    assert "abcd" not in repr(settings) and settings.app_password.get_secret_value() == "abcd-efgh"
     assert is_configured({"BLUESKY_HANDLE": "x"}) and not is_configured({})
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from store_fixtures import free_port, write_kb
 
 from bot import cli
@@ -23,7 +24,7 @@ from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.metrics import Metrics
 from bot.reloader import KnowledgeReloader
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(30)
@@ -183,7 +184,9 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", str(port))
     monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(kb_dir))
     monkeypatch.setenv("PRIVACYBOT_ADMIN_TOKEN", ADMIN_TOKEN)
-    settings = Settings(db_path=Path(":memory:"), health_port=port, admin_token=Secret(ADMIN_TOKEN))
+    settings = Settings(
+        db_path=Path(":memory:"), health_port=port, admin_token=SecretStr(ADMIN_TOKEN)
+    )
     stop = asyncio.Event()
     task = run_app(kb_dir, idle_module, settings, stop)
     try:

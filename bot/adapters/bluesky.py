@@ -64,6 +64,7 @@ from atproto_client.exceptions import (
     UnauthorizedError,
 )
 from atproto_client.request import AsyncRequest
+from pydantic import SecretStr as Secret  # the one secret type (issue 11)
 
 from bot import metrics
 from bot.adapters.bluesky_caps import PostCaps
@@ -90,7 +91,6 @@ from bot.render.bluesky import (
     split_posts,
 )
 from bot.render.bluesky import Span as _Span
-from bot.settings import Secret
 from bot.texts import text as phrase
 
 log = logging.getLogger(__name__)
@@ -503,7 +503,9 @@ class BlueskyChannel:
         client = self._new_client()
         try:
             await self._with_gate(
-                lambda: client.login(self.settings.handle, self.settings.app_password.reveal())
+                lambda: client.login(
+                    self.settings.handle, self.settings.app_password.get_secret_value()
+                )
             )
         except _Retry:
             # Not answered (network, 5xx, 429, our own hold): not a login the server
