@@ -25,12 +25,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from bot.cli.common import EXIT_INVALID, environment, knowledge_dir
 from bot.errors import ConfigError
 from bot.kb.loader import load_knowledge
-from bot.logging_setup import configure_logging
-from bot.settings import channel_variables, secret_values
+from bot.settings import channel_variables
 from bot.store import open_store, salt_path
 
 EXIT_UNREACHABLE = 1
@@ -62,19 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the channels named on the command line (all configured ones by default)."""
-    env, settings = environment()
-    configure_logging(settings, secrets=secret_values(env))
-    kb_dir = knowledge_dir(args, settings)
-    kb = load_knowledge(kb_dir)
     # The one place that knows how the application is started.
-    from bot.runner import run_channels  # aiohttp and the adapters: only when running
+    from bot.app import serve  # aiohttp and the adapters: only when running
 
-    return asyncio.run(run_channels(args.channels, kb, env=env, settings=settings, kb_dir=kb_dir))
+    return serve(args.channels, kb_dir=Path(args.kb) if args.kb else None)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Print the effective configuration, secrets masked, and the channels configured."""
-    from bot.runner import channel_modules, configured_channels
+    from bot.channel_choice import builtin_factories, configured
 
     env, settings = environment()
     print("# privacybot effective configuration (secrets masked)")
@@ -90,11 +86,12 @@ def cmd_config(args: argparse.Namespace) -> int:
         for name, value in rows:
             print(f"{name}={value}")
     try:
-        ready = configured_channels(env)
+        factories = builtin_factories()
+        ready = configured(factories, env)
     except Exception as exc:  # a broken adapter must not hide the rest
         print(f"# channels: cannot tell ({type(exc).__name__})")
     else:
-        known = sorted(channel_modules(env))
+        known = sorted(f.name for f in factories)
         print(f"# channels configured: {', '.join(ready) or 'none'} (known: {', '.join(known)})")
     return 0
 
