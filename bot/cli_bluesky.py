@@ -50,7 +50,7 @@ async def _setup_profile(args: argparse.Namespace) -> int:
                 channel,
             )
         finally:
-            await channel._close_client()
+            await channel.close()
     finally:
         await store.close()
     print(json.dumps({"did": channel.did, "profile": record}, ensure_ascii=False))
@@ -61,12 +61,12 @@ async def _retrying(
     make: Callable[[], Awaitable[dict[str, Any]]], channel: BlueskyChannel, attempts: int = 4
 ) -> dict[str, Any]:
     """Retry a call after 429/5xx/network holds, a few times."""
-    from bot.adapters.bluesky import _Retry
+    from bot.adapters.bluesky import RetryLater
 
     for attempt in range(attempts):
         try:
             return await make()
-        except _Retry:
+        except RetryLater:
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(min(max(channel.gate.remaining(), 0.5), 60.0))
