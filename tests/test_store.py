@@ -246,6 +246,21 @@ async def test_answered_posts_expire_like_user_data(make_store: Any) -> None:
     assert await store.is_seen("post", "at://did:plc:b/app.bsky.feed.post/2")
 
 
+async def test_the_seen_set_keeps_kinds_apart(make_store: Any) -> None:
+    store = await make_store()
+    await store.mark_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+    assert not await store.is_seen("other", "at://did:plc:a/app.bsky.feed.post/1")
+    assert await store.is_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+
+
+async def test_the_memory_store_s_seen_set_expires_too() -> None:
+    store = MemoryStore()
+    await store.mark_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+    assert (await store.purge(user_days=90, unanswered_days=30))["answered_posts"] == 0
+    assert (await store.purge(user_days=0, unanswered_days=30))["answered_posts"] == 1
+    assert not await store.is_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+
+
 # -- channel state, counters, unanswered questions --------------------------------
 
 
