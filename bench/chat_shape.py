@@ -9,7 +9,7 @@ questions is asked as a new person would:
 * **Telegram**: through the real python-telegram-bot application of
   :class:`bot.adapters.telegram.TelegramChannel` (no updater,
   ``Application.process_update``), whose Bot API calls go over HTTP to the fake
-  server of ``tests/fake_telegram.py``, which parses the HTML as Telegram does.
+  server of ``tests/fakes/bot_api.py``, which parses the HTML as Telegram does.
   Measured: visible length of the first message (UTF-16 units of the parsed
   text, what Telegram counts), messages per answer, time from the update to
   the first message.
@@ -46,8 +46,9 @@ for _path in (REPO, REPO / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bluesky_fixtures import FakeXrpc, fake_channel  # noqa: E402
-from fake_telegram import FakeTelegram, utf16_len  # noqa: E402
+from bluesky_fixtures import fake_channel  # noqa: E402
+from fakes.bot_api import FakeTelegram, utf16_len  # noqa: E402
+from fakes.xrpc import FakeXrpc  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram_fixtures import TOKEN  # noqa: E402
 

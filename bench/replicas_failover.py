@@ -39,7 +39,7 @@ for _path in (REPO, REPO / "tests"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from fake_telegram import FakeTelegram  # noqa: E402
+from fakes.bot_api import FakeTelegram  # noqa: E402
 from store_fixtures import PostgresCluster  # noqa: E402
 from telegram_fixtures import TOKEN  # noqa: E402
 from test_bluesky_resilience import PdsProxy  # noqa: E402

@@ -4,7 +4,7 @@
     python bench/soak.py --duration 180 --every 30     # a 3-minute check
 
 On demand, not in CI. Runs the real ``python -m bot run telegram`` against the
-fake Bot API server (``tests/fake_telegram.py``, 127.0.0.1, flood limits
+fake Bot API server (``tests/fakes/bot_api.py``, 127.0.0.1, flood limits
 enforced). ``--users`` people take turns asking held-out questions
 (``tests/heldout.yaml``, those the engine answers with their expected topic) at
 ``--rate`` questions per second. Every ``--every`` seconds it prints one line:
@@ -33,7 +33,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from fake_telegram import FakeTelegram  # noqa: E402
+from fakes.bot_api import FakeTelegram  # noqa: E402
 from telegram_fixtures import TOKEN, BotProcess  # noqa: E402
 from telegram_load_5k import heldout_questions  # noqa: E402
 

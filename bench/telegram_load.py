@@ -4,7 +4,7 @@
     python bench/telegram_load.py --users 200 --spread 1 --json
 
 Runs the real ``python -m bot run telegram`` against the fake Bot API server
-(``tests/fake_telegram.py``, 127.0.0.1) with Telegram's flood limits enforced:
+(``tests/fakes/bot_api.py``, 127.0.0.1) with Telegram's flood limits enforced:
 1 message/s per chat and 30 messages/s overall, answered with 429 beyond.
 Each user sends one question (an example question of a random topic, English
 or French); the script waits until every reply is complete and reports:
@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fake_telegram import FakeTelegram  # noqa: E402
+from fakes.bot_api import FakeTelegram  # noqa: E402
 from telegram_fixtures import TOKEN, BotProcess  # noqa: E402
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings  # noqa: E402

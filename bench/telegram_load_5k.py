@@ -4,7 +4,7 @@
     python bench/telegram_load_5k.py --users 100 --per-user 3 --spread 10 --json
 
 Runs the real ``python -m bot run telegram`` against the fake Bot API server
-(``tests/fake_telegram.py``, 127.0.0.1) with Telegram's flood limits enforced
+(``tests/fakes/bot_api.py``, 127.0.0.1) with Telegram's flood limits enforced
 (1 message/s per chat, 30 messages/s overall, 429 beyond). Every person asks
 ``--per-user`` questions taken from ``tests/heldout.yaml`` (only those with an
 expected topic that the engine answers with that topic, in one language per
@@ -44,7 +44,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from fake_telegram import FakeTelegram  # noqa: E402
+from fakes.bot_api import FakeTelegram  # noqa: E402
 from telegram_fixtures import TOKEN, BotProcess  # noqa: E402
 from telegram_load import percentile  # noqa: E402
 

@@ -824,6 +824,94 @@ class Core:
         )
 
 
+    # --- what chat adapters ask the core to decide (Telegram) ---------------------
+
+    async def language_of(
+        self, channel: str, user_id: str | None, app_language: str | None = None
+    ) -> str:
+        """The language to speak to a person outside an answer (a command, a notice).
+
+        Their chosen or last language, else their app's, else English; a failing
+        store counts as nothing remembered.
+        """
+        state = await self._state_of(channel, user_id)
+        if state is not None and state.language:
+            return state.language
+        return normalize_hint(app_language) or "en"
+
+    async def handle_chat(self, message: IncomingMessage) -> Reply:
+        """:meth:`handle` for a chat app whose hint is its interface language (Telegram).
+
+        The language the person last wrote or chose comes before the app's
+        interface language, which only breaks ties for someone new.
+        """
+        state = await self._state_of(message.channel, message.user_id)
+        remembered = state.language if state is not None else None
+        if remembered:
+            message = replace(message, language_hint=remembered)
+        return await self.handle(message)
+
+    async def open_deep_link(
+        self, channel: str, user_id: str | None, payload: str, language: str
+    ) -> Reply | None:
+        """The short answer a ``/start`` payload opens (``x-grok_training-fr``), remembered.
+
+        Args:
+            channel: The adapter's channel name.
+            user_id: The person, or None.
+            payload: The deep link's payload.
+            language: The person's language, when the payload names none.
+
+        Returns:
+            The topic's short answer, or None when the payload opens no topic.
+        """
+        opened = self.deep_link_topic(payload)
+        if opened is None:
+            return None
+        topic_id, wanted = opened
+        reply = self.topic_reply(topic_id, wanted or language)
+        if user_id is not None:
+            await self._best_effort("save_user", self.remember(channel, user_id, reply))
+        return reply
+
+    async def choose(
+        self,
+        channel: str,
+        user_id: str,
+        topic_id: str,
+        language: str,
+        *,
+        part: Part | None = None,
+        surface: str | None = None,
+    ) -> Reply | None:
+        """A choice made without a message (a button): the topic, kept as the last answer.
+
+        Args:
+            channel: The adapter's channel name.
+            user_id: The person.
+            topic_id: The topic chosen.
+            language: The reply's language.
+            part: The part asked for, or None for the answer on ``surface``.
+            surface: The surface chosen or shown.
+
+        Returns:
+            The reply, or None if the topic is no longer in the knowledge base.
+        """
+        if topic_id not in self._kb.topics:
+            return None
+        if part is not None:
+            reply = self.topic_part(topic_id, language, part, surface=surface)
+        else:
+            reply = self.topic_reply(topic_id, language, surface=surface)
+        await self._best_effort("save_user", self.remember_shown(channel, user_id, reply))
+        return reply
+
+    async def _state_of(self, channel: str, user_id: str | None) -> UserState | None:
+        if user_id is None:
+            return None
+        return await self._best_effort("get_user", self.store.get_user(channel, user_id))
+
+
 def reply_language(reply: Reply, understood: Understanding | None) -> str:
     """The language a person wrote in (kept for the next message), else the reply's."""
     return understood.language if understood is not None else reply.language

@@ -79,7 +79,7 @@ def admin_token(settings: Settings, *, create: bool = False) -> str | None:
         ConfigError: If the file cannot be read or written.
     """
     if settings.admin_token is not None:
-        return settings.admin_token.reveal()
+        return settings.admin_token.get_secret_value()
     if settings.backend == "memory":  # no file to keep it in: valid for this process only
         return secrets.token_urlsafe(TOKEN_BYTES) if create else None
     path = admin_token_path(settings)

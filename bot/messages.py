@@ -15,6 +15,7 @@ from typing import Literal
 
 ReplyKind = Literal["answer", "clarify", "fallback", "not_covered", "smalltalk"]
 ChoiceKind = Literal["surface", "topic"]
+ChatType = Literal["private", "group"]
 Part = Literal["short", "surfaces", "why", "sources", "related", "full"]
 """Which part of an answer a reply shows.
 
@@ -60,6 +61,7 @@ class IncomingMessage:
         mentioned: The bot was tagged (a Bluesky mention).
         quoted: The message quotes one of the bot's posts.
         replied_to: The message replies to one of the bot's own messages.
+        chat_type: ``private`` or ``group`` when the channel has chats (Telegram).
     """
 
     text: str
@@ -71,6 +73,7 @@ class IncomingMessage:
     mentioned: bool = False
     quoted: bool = False
     replied_to: bool = False
+    chat_type: ChatType | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,17 @@
 """The operator's configuration, read once from the environment (and ``.env``).
 
-One typed, frozen :class:`Settings` object covers what every part of the
-process shares: where state lives, retention, logging, the health server. Each
-channel adapter reads its own section (``TELEGRAM_*``, ``BLUESKY_*``) from the
-same merged environment, so that a missing variable is reported by the code that
-needs it.
+Every section of the configuration is a pydantic-settings class derived from
+:class:`EnvSection`: :class:`Settings` (``PRIVACYBOT_*``) covers what every part
+of the process shares (where state lives, retention, logging, the health
+server); each channel adapter declares its own section (``TELEGRAM_*``,
+``BLUESKY_*``) the same way, so that a missing variable is reported by the code
+that needs it, and by name.
 
-The environment is a plain mapping passed in, never read behind the caller's
-back, so tests inject one (as Starlette's ``Config`` does). Secrets are wrapped
-in :class:`Secret`, which hides its value in ``str``, ``repr`` and f-strings:
-printing the settings or logging them cannot leak a token.
+The environment is a plain mapping passed in (:meth:`EnvSection.from_env`),
+never read behind the caller's back: building a section directly from keyword
+arguments reads nothing at all, so tests inject what they need. Secrets are
+:class:`pydantic.SecretStr`, which hides its value in ``str``, ``repr`` and
+f-strings (call ``get_secret_value()`` where the real value is needed).
 
 ``.env`` handling: :func:`load_environment` reads ``PRIVACYBOT_ENV_FILE`` (or
 ``./.env`` when it exists) and lets the real environment win over it, which is
@@ -20,14 +22,23 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated, Any, ClassVar, Self
 
 import platformdirs
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from bot.errors import ConfigError
-from bot.ratelimit import DEFAULT_RATE, DEFAULT_USER_RATE, Rate
+from bot.ratelimit import DEFAULT_USER_RATE, Rate
 
 APP_NAME = "privacybot"
 DEFAULT_DB_NAME = "privacybot.sqlite3"
@@ -44,44 +55,6 @@ LOG_FORMATS = ("auto", "json", "text")
 # adapter sections, `privacybot config`, the log redaction filter).
 _SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|SALT|DATABASE_URL|_KEY$|APIKEY", re.IGNORECASE)
 _MASK = "**********"
-
-
-class Secret:
-    """A string that does not show itself.
-
-    ``str()``, ``repr()`` and formatting give ``**********``; call
-    :meth:`reveal` where the real value is needed (connecting, hashing).
-
-    Args:
-        value: The secret text.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """Return the secret value itself."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret('{_MASK}')"
-
-    def __str__(self) -> str:
-        return _MASK
-
-    def __format__(self, spec: str) -> str:
-        return _MASK
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 def is_secret_name(name: str) -> bool:
@@ -174,64 +147,305 @@ def default_db_path() -> Path:
     return platformdirs.user_data_path(APP_NAME) / DEFAULT_DB_NAME
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}: must be between {low} and {high}, got {value}")
-    return value
+# -- the shared base of every section -------------------------------------------------
 
 
-def _bool(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
+class EnvMappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a mapping given by the caller.
+
+    The stock source reads ``os.environ`` itself; this one reads the merged
+    environment :func:`load_environment` returned (or a test's dict), so a
+    section never sees a variable its caller did not pass.
+
+    Args:
+        settings_cls: The section being read.
+        env: The environment.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._mapping = env  # set first: the base class reads it in its __init__
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._mapping, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class EnvSection(BaseSettings):
+    """Base of a configuration section: frozen, read only from a mapping passed in.
+
+    A subclass sets ``model_config = SettingsConfigDict(env_prefix="TELEGRAM_")``
+    (the other options are inherited), declares typed fields (``SecretStr`` for
+    secrets, ``Field(validation_alias="FULL_NAME")`` where a variable's name is
+    not prefix + field name) and checks values with validators raising
+    ``ValueError``. :meth:`from_env` then turns any validation error into a
+    :class:`ConfigError` naming the variable (:func:`config_error`).
+
+    Variable names are matched without regard to case; empty values count as
+    unset, so the field's default applies.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        env_ignore_empty=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments only: a section built directly (tests) reads no
+        # environment and no file behind its caller's back.
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        """Read and check the section.
+
+        Args:
+            env: The (already merged, see :func:`load_environment`) environment;
+                ``os.environ`` when None.
+
+        Returns:
+            The section.
+
+        Raises:
+            ConfigError: Naming the variable and what is wrong with it.
+        """
+        values = EnvMappingSource(cls, os.environ if env is None else env)()
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            # `from None`: the ValidationError's text repeats the input, a secret maybe.
+            raise config_error(exc, cls) from None
+
+    @classmethod
+    def variable(cls, field_name: str) -> str:
+        """The environment variable a field is read from (``PRIVACYBOT_HEALTH_PORT``)."""
+        return variable_name(cls, field_name)
+
+
+def variable_name(section: type[BaseSettings], field_name: str) -> str:
+    """The environment variable a section's field is read from.
+
+    Args:
+        section: A pydantic-settings class.
+        field_name: One of its fields (or the alias a validation error reports).
+
+    Returns:
+        The field's ``validation_alias`` when it is a plain name, else the
+        section's ``env_prefix`` followed by the field's name, upper case.
+    """
+    field: FieldInfo | None = section.model_fields.get(field_name)
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    if field is None:
+        return field_name  # already the alias
+    prefix = str(section.model_config.get("env_prefix") or "")
+    return (prefix + field_name).upper()
+
+
+def config_error(exc: ValidationError, section: type[BaseSettings]) -> ConfigError:
+    """Turn a section's validation error into a :class:`ConfigError` naming the variable.
+
+    The first error is reported (one fix at a time, like before). A validator's
+    own ``ValueError`` message is used as it is when it already starts with the
+    variable's name (``TELEGRAM_WEBHOOK_URL is required when...``), else it is
+    prefixed with ``NAME: ``; a missing required field gives ``NAME is not set``.
+    The offending value is never quoted from pydantic's own message, since it
+    may be a secret.
+
+    Args:
+        exc: What pydantic raised.
+        section: The section being validated.
+
+    Returns:
+        The error to raise (``raise config_error(exc, cls) from None``).
+    """
+    error = exc.errors(include_url=False, include_input=False)[0]
+    loc = error.get("loc") or ()
+    name = variable_name(section, str(loc[0])) if loc else section.__name__
+    cause = (error.get("ctx") or {}).get("error")
+    if error["type"] == "missing":
+        return ConfigError(f"{name} is not set")
+    message = str(cause) if cause is not None else str(error["msg"])
+    if not loc or message.startswith(name):
+        return ConfigError(message)
+    return ConfigError(f"{name}: {message}")
+
+
+# -- value checks (messages as the operator sees them after "NAME: ") ------------------
+
+
+def _text(value: Any) -> Any:
+    """The string inside a raw value or a ``SecretStr`` (other types pass through)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def whole_number(low: int, high: int) -> Callable[[Any], Any]:
+    """A before-validator: a whole number between ``low`` and ``high``.
+
+    Args:
+        low: The smallest value allowed.
+        high: The largest value allowed.
+
+    Returns:
+        The validator, for ``Annotated[int, BeforeValidator(...)]``.
+    """
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                raise ValueError(f"expected a whole number, got {value!r}") from None
+        if isinstance(value, int) and not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return check
+
+
+def flag(value: Any) -> Any:
+    """A before-validator: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``."""
+    if not isinstance(value, str):
+        return value
+    raw = value.strip().lower()
     if raw in ("", "0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
-    raise ConfigError(f"{name}: expected 1 or 0, got {raw!r}")
+    raise ValueError(f"expected 1 or 0, got {raw!r}")
 
 
-def _admin_token(env: Mapping[str, str]) -> Secret | None:
-    raw = env.get("PRIVACYBOT_ADMIN_TOKEN", "").strip()
-    if not raw:
-        return None
-    if len(raw) < MIN_ADMIN_TOKEN_LENGTH:
-        raise ConfigError(
-            f"PRIVACYBOT_ADMIN_TOKEN: use at least {MIN_ADMIN_TOKEN_LENGTH} random characters "
-            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
-        )
-    return Secret(raw)
+def _choice(allowed: tuple[str, ...], default: str, *, upper: bool) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        raw = value.strip() or default
+        chosen = raw.upper() if upper else raw.lower()
+        if chosen not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {raw!r}")
+        return chosen
+
+    return check
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
-    raw = env.get(name, "").strip() or default
-    value = raw.upper() if allowed == LOG_LEVELS else raw.lower()
-    if value not in allowed:
-        raise ConfigError(f"{name}: expected one of {', '.join(allowed)}, got {raw!r}")
+def _blank_is(default: Any) -> Callable[[Any], Any]:
+    """Strip a string; a blank one means ``default`` (``"  "`` is as good as unset)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or default
+        return value
+
+    return check
+
+
+def _db_path(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return Path(value).expanduser() if value else default_db_path()
     return value
 
 
-def _site_url(env: Mapping[str, str]) -> str | None:
+def _database_url(value: Any) -> Any:
+    url = _text(value)
+    if isinstance(url, str):
+        url = url.strip()
+        if not url:
+            return None
+        if not re.match(r"^postgres(ql)?://", url):
+            raise ValueError(f"expected postgresql://user:password@host/db, got {mask_url(url)!r}")
+    return value if isinstance(value, SecretStr) else url
+
+
+def _salt(value: Any) -> Any:
+    salt = _text(value)
+    if salt == "":
+        return None
+    if isinstance(salt, str) and len(salt) < MIN_SALT_LENGTH:
+        raise ValueError(
+            f"use at least {MIN_SALT_LENGTH} random characters "
+            "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    return value
+
+
+def _admin_token(value: Any) -> Any:
+    token = _text(value)
+    if isinstance(token, str):
+        token = token.strip()
+        if not token:
+            return None
+        if len(token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"use at least {MIN_ADMIN_TOKEN_LENGTH} random characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+    return value if isinstance(value, SecretStr) else token
+
+
+def _health_port(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("off", "none", "disabled"):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return DEFAULT_HEALTH_PORT
+    return whole_number(0, 65535)(value)
+
+
+def _knowledge_dir(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_dir():
+            raise ValueError(f"not a directory: {value}")
+        return path
+    return value
+
+
+def _user_rate(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return DEFAULT_USER_RATE
+    try:
+        return Rate.parse(value.strip())
+    except ConfigError as exc:  # its message names PRIVACYBOT_USER_RATE already
+        raise ValueError(str(exc)) from None
+
+
+def _site_url(value: Any) -> Any:
     # Checked at start-up: a typo would otherwise put a broken link in every answer.
-    raw = env.get("PRIVACYBOT_SITE_URL", "").strip()
+    if not isinstance(value, str):
+        return value
+    raw = value.strip()
     if not raw:
         return None
     if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", raw):
-        raise ConfigError(
-            f"PRIVACYBOT_SITE_URL: expected the site's root, like https://privacy.example.org/,"
-            f" got {raw!r}"
+        raise ValueError(
+            f"expected the site's root, like https://privacy.example.org/, got {raw!r}"
         )
     return raw.rstrip("/") + "/"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What the process needs besides the channels' own sections.
+Flag = Annotated[bool, BeforeValidator(flag)]
+
+
+class Settings(EnvSection):
+    """What the process needs besides the channels' own sections (``PRIVACYBOT_*``).
 
     Attributes:
         db_path: The SQLite file (``PRIVACYBOT_DB``); ``:memory:`` keeps state
@@ -244,6 +458,7 @@ class Settings:
             questions (text and language only) for 30 days.
         user_retention_days: ``PRIVACYBOT_USER_RETENTION_DAYS``: per-person
             state is deleted this long after the last contact.
+        unanswered_retention_days: Fixed at 30 (not read from the environment).
         health_host: ``PRIVACYBOT_HEALTH_HOST``, 127.0.0.1 by default.
         health_port: ``PRIVACYBOT_HEALTH_PORT``; None (``off``) disables the
             health server, 0 picks a free port (tests).
@@ -264,88 +479,27 @@ class Settings:
             (``privacybot site build``); None for no links to it.
     """
 
-    db_path: Path
-    database_url: Secret | None = None
-    salt: Secret | None = None
-    log_unanswered: bool = False
-    user_retention_days: int = DEFAULT_USER_RETENTION_DAYS
-    unanswered_retention_days: int = UNANSWERED_RETENTION_DAYS
-    health_host: str = "127.0.0.1"
-    health_port: int | None = DEFAULT_HEALTH_PORT
-    knowledge_dir: Path | None = None
-    log_level: str = "INFO"
-    log_format: str = "auto"
-    user_rate: Rate | None = DEFAULT_USER_RATE
-    library_debug: bool = False
-    admin_token: Secret | None = None
-    site_url: str | None = None
+    model_config = SettingsConfigDict(env_prefix="PRIVACYBOT_")
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read and check the settings.
-
-        Args:
-            env: The (already merged, see :func:`load_environment`) environment;
-                ``os.environ`` when None.
-
-        Returns:
-            The settings.
-
-        Raises:
-            ConfigError: Naming the variable and what is wrong with it.
-        """
-        env = os.environ if env is None else env
-        db = env.get("PRIVACYBOT_DB", "").strip()
-        db_path = Path(db).expanduser() if db else default_db_path()
-
-        url = env.get("PRIVACYBOT_DATABASE_URL", "").strip()
-        if url and not re.match(r"^postgres(ql)?://", url):
-            raise ConfigError(
-                f"PRIVACYBOT_DATABASE_URL: expected postgresql://user:password@host/db, "
-                f"got {mask_url(url)!r}"
-            )
-
-        salt = env.get("PRIVACYBOT_SALT", "")
-        if salt and len(salt) < MIN_SALT_LENGTH:
-            raise ConfigError(
-                f"PRIVACYBOT_SALT: use at least {MIN_SALT_LENGTH} random characters "
-                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
-            )
-
-        port_raw = env.get("PRIVACYBOT_HEALTH_PORT", "").strip().lower()
-        port: int | None
-        if port_raw in ("off", "none", "disabled"):
-            port = None
-        else:
-            port = _int(env, "PRIVACYBOT_HEALTH_PORT", DEFAULT_HEALTH_PORT, low=0, high=65535)
-
-        knowledge = env.get("PRIVACYBOT_KNOWLEDGE_DIR", "").strip()
-        knowledge_dir = Path(knowledge).expanduser() if knowledge else None
-        if knowledge_dir is not None and not knowledge_dir.is_dir():
-            raise ConfigError(f"PRIVACYBOT_KNOWLEDGE_DIR: not a directory: {knowledge}")
-
-        return cls(
-            db_path=db_path,
-            database_url=Secret(url) if url else None,
-            salt=Secret(salt) if salt else None,
-            log_unanswered=_bool(env, "PRIVACYBOT_LOG_UNANSWERED"),
-            user_retention_days=_int(
-                env,
-                "PRIVACYBOT_USER_RETENTION_DAYS",
-                DEFAULT_USER_RETENTION_DAYS,
-                low=1,
-                high=3650,
-            ),
-            health_host=env.get("PRIVACYBOT_HEALTH_HOST", "").strip() or "127.0.0.1",
-            health_port=port,
-            knowledge_dir=knowledge_dir,
-            log_level=_choice(env, "PRIVACYBOT_LOG_LEVEL", "INFO", LOG_LEVELS),
-            log_format=_choice(env, "PRIVACYBOT_LOG_FORMAT", "auto", LOG_FORMATS),
-            user_rate=Rate.parse(env.get("PRIVACYBOT_USER_RATE", "").strip() or DEFAULT_RATE),
-            library_debug=_bool(env, "PRIVACYBOT_LIBRARY_DEBUG"),
-            admin_token=_admin_token(env),
-            site_url=_site_url(env),
-        )
+    db_path: Annotated[Path, BeforeValidator(_db_path)] = Field(
+        default_factory=default_db_path, validation_alias="PRIVACYBOT_DB"
+    )
+    database_url: Annotated[SecretStr | None, BeforeValidator(_database_url)] = None
+    salt: Annotated[SecretStr | None, BeforeValidator(_salt)] = None
+    log_unanswered: Flag = False
+    user_retention_days: Annotated[int, BeforeValidator(whole_number(1, 3650))] = (
+        DEFAULT_USER_RETENTION_DAYS
+    )
+    unanswered_retention_days: ClassVar[int] = UNANSWERED_RETENTION_DAYS
+    health_host: Annotated[str, BeforeValidator(_blank_is("127.0.0.1"))] = "127.0.0.1"
+    health_port: Annotated[int | None, BeforeValidator(_health_port)] = DEFAULT_HEALTH_PORT
+    knowledge_dir: Annotated[Path | None, BeforeValidator(_knowledge_dir)] = None
+    log_level: Annotated[str, BeforeValidator(_choice(LOG_LEVELS, "INFO", upper=True))] = "INFO"
+    log_format: Annotated[str, BeforeValidator(_choice(LOG_FORMATS, "auto", upper=False))] = "auto"
+    user_rate: Annotated[Rate | None, BeforeValidator(_user_rate)] = DEFAULT_USER_RATE
+    library_debug: Flag = False
+    admin_token: Annotated[SecretStr | None, BeforeValidator(_admin_token)] = None
+    site_url: Annotated[str | None, BeforeValidator(_site_url)] = None
 
     @property
     def backend(self) -> str:
@@ -364,7 +518,10 @@ class Settings:
                 "PRIVACYBOT_DB",
                 str(self.db_path) + ("" if self.backend == "sqlite" else " (unused)"),
             ),
-            ("PRIVACYBOT_DATABASE_URL", mask_url(url.reveal()) if url else "(unset: SQLite)"),
+            (
+                "PRIVACYBOT_DATABASE_URL",
+                mask_url(url.get_secret_value()) if url else "(unset: SQLite)",
+            ),
             ("PRIVACYBOT_SALT", _MASK if self.salt else "(unset: salt file beside the database)"),
             ("PRIVACYBOT_LOG_UNANSWERED", "1" if self.log_unanswered else "0"),
             ("PRIVACYBOT_USER_RETENTION_DAYS", str(self.user_retention_days)),
@@ -391,12 +548,17 @@ class Settings:
 
     def secret_values(self) -> list[str]:
         """The secret values these settings hold, for the log redaction filter."""
-        found = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Secret) and value:
-                found.append(value.reveal())
-        return found
+        return section_secrets(self)
+
+
+def section_secrets(section: BaseSettings) -> list[str]:
+    """The non-empty ``SecretStr`` values a section holds (for the log redaction filter)."""
+    found = []
+    for name in type(section).model_fields:
+        value = getattr(section, name)
+        if isinstance(value, SecretStr) and value:
+            found.append(value.get_secret_value())
+    return found
 
 
 def channel_variables(env: Mapping[str, str]) -> list[tuple[str, str]]:

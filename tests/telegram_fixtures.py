@@ -2,7 +2,7 @@
 
 Imported by the ``tests/test_telegram_*.py`` modules (kept out of ``conftest.py``
 so the Telegram pieces stay together). :class:`BotProcess` runs the real
-``python -m bot run telegram`` against :class:`fake_telegram.FakeTelegram`, as a
+``python -m bot run telegram`` against :class:`fakes.bot_api.FakeTelegram`, as a
 person would meet it, with its own SQLite file.
 """
 
@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fake_telegram import FakeTelegram
+from fakes.bot_api import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:TEST-token_for_the_fake_AAAAAAAAAA"

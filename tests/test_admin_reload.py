@@ -24,6 +24,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 from store_fixtures import write_kb
 
 from bot import runner
@@ -33,7 +34,7 @@ from bot.kb.loader import load_knowledge
 from bot.messages import IncomingMessage
 from bot.metrics import Metrics
 from bot.runner import KnowledgeReloader
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 
 pytestmark = pytest.mark.timeout(60)
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +130,7 @@ def test_the_token_file_is_private_and_reused(tmp_path: Path) -> None:
     assert token and len(token) >= 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert admin_token(settings) == token == admin_token(settings, create=True)
-    env = Settings(db_path=tmp_path / "bot.sqlite3", admin_token=Secret(TOKEN))
+    env = Settings(db_path=tmp_path / "bot.sqlite3", admin_token=SecretStr(TOKEN))
     assert admin_token(env, create=True) == TOKEN
 
 

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import FakeXrpc, Running, fake_channel, until, write_test_kb
+from bluesky_fixtures import Running, fake_channel, until, write_test_kb
+from fakes.xrpc import FakeXrpc
 
 from bot.adapters.bluesky import (
     SESSION_KEY,

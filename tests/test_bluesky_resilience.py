@@ -45,16 +45,15 @@ from bluesky_fixtures import (
     REPO,
     STACK_ENV,
     BotProcess,
-    FakeXrpc,
     bot_env,
     fake_channel,
-    fake_jwt,
     replies_by,
     stack_env,
     until,
     wait_until,
     write_test_kb,
 )
+from fakes.xrpc import FakeXrpc, fake_jwt
 
 from bot.adapters.bluesky import BlueskyChannel
 from bot.core import Core

@@ -45,6 +45,16 @@ def test_ask_channel_telegram_json_is_what_telegram_gets() -> None:
     assert {"label": "Sources", "data": "p:en:x.grok_training:sources.web"} in message["buttons"]
 
 
+def test_ask_channel_full_sends_every_part_after_the_short() -> None:
+    short = json.loads(_run("ask", "--channel", "telegram", "--json", QUESTION).stdout)
+    done = _run("ask", "--channel", "telegram", "--full", "--json", QUESTION)
+    assert done.returncode == 0, done.stderr
+    messages = json.loads(done.stdout)["messages"]
+    assert messages[0] == short["messages"][0]
+    assert len(messages) > len(short["messages"])
+    assert any("Sources" in m["text"] for m in messages[1:])
+
+
 def test_ask_channel_bluesky_json_has_facets_and_the_card() -> None:
     done = _run("ask", "--channel", "bluesky", "--json", "--lang", "fr", "désactiver grok")
     assert done.returncode == 0, done.stderr

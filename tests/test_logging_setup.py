@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.logging_setup import RedactingFilter, configure_logging
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 
 pytestmark = pytest.mark.timeout(30)
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -28,7 +29,7 @@ def output() -> Iterator[tuple[io.StringIO, logging.Handler]]:
     settings = Settings(
         db_path=Path(":memory:"),
         log_level="DEBUG",
-        database_url=Secret("postgresql://bot:dbpassword42@db/bot"),
+        database_url=SecretStr("postgresql://bot:dbpassword42@db/bot"),
     )
     root = logging.getLogger()
     level = root.level

@@ -15,6 +15,7 @@ import types
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from store_fixtures import free_port, write_kb
 
 from bot import cli
@@ -22,7 +23,7 @@ from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.metrics import Metrics
 from bot.runner import KnowledgeReloader, run_channels
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(30)
@@ -153,7 +154,9 @@ async def test_kb_reload_command_talks_to_the_running_bot(
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", str(port))
     monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(kb_dir))
     monkeypatch.setenv("PRIVACYBOT_ADMIN_TOKEN", ADMIN_TOKEN)
-    settings = Settings(db_path=Path(":memory:"), health_port=port, admin_token=Secret(ADMIN_TOKEN))
+    settings = Settings(
+        db_path=Path(":memory:"), health_port=port, admin_token=SecretStr(ADMIN_TOKEN)
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_channels(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from fake_telegram import parse_html, utf16_len
+from fakes.bot_api import parse_html, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

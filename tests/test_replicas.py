@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_telegram import SECRET_HEADER, FakeTelegram
+from fakes.bot_api import SECRET_HEADER, FakeTelegram
 from store_fixtures import SALT, _pg_database
 from telegram_fixtures import TOKEN, bot_env, free_port
 
@@ -421,7 +421,8 @@ async def test_write_points_are_stored_before_the_post_so_a_successor_counts_the
     tmp_path: Path,
 ) -> None:
     """A leader killed while a reply is on its way must leave the points in the store."""
-    from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+    from bluesky_fixtures import fake_channel, until, write_test_kb
+    from fakes.xrpc import FakeXrpc
 
     from bot.adapters.bluesky import BUDGET_KEY
     from bot.store.memory import MemoryStore
@@ -449,7 +450,8 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
     tmp_path: Path,
 ) -> None:
     """A leader killed mid-burst must leave its successor the requests it made."""
-    from bluesky_fixtures import FakeXrpc, fake_channel, until, write_test_kb
+    from bluesky_fixtures import fake_channel, until, write_test_kb
+    from fakes.xrpc import FakeXrpc
 
     from bot.adapters.bluesky import REQUESTS_KEY
     from bot.store.memory import MemoryStore

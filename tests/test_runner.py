@@ -438,7 +438,7 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
 
     if importlib.util.find_spec("bot.adapters.telegram") is None:
         pytest.skip("the Telegram adapter is not in this tree yet")
-    from fake_telegram import FakeTelegram
+    from fakes.bot_api import FakeTelegram
     from store_fixtures import free_port
 
     monkeypatch.setattr(runner, "BACKOFF_START", 0.05)

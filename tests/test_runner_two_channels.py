@@ -1,6 +1,6 @@
 """One real ``python -m bot run telegram bluesky`` process serving both channels.
 
-Telegram talks to the fake Bot API (``tests/fake_telegram.py``); Bluesky talks to
+Telegram talks to the fake Bot API (``tests/fakes/bot_api.py``); Bluesky talks to
 the real local PDS (``tests/bluesky_stack``, on the Bluesky fixtures' own ports
 and state directory) through :class:`PdsProxy`, which the test can take down and
 bring back on the same port. The tests act as users: they write to the bot on
@@ -33,7 +33,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from bluesky_fixtures import REPO, replies_by, stack_env
-from fake_telegram import FakeTelegram, SentMessage
+from fakes.bot_api import FakeTelegram, SentMessage
 from telegram_fixtures import TOKEN, bot_env, free_port
 from test_bluesky_resilience import PdsProxy
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from bot import cli
 from bot.errors import ConfigError
 from bot.settings import (
-    Secret,
+    EnvSection,
     Settings,
     channel_variables,
     default_db_path,
     load_environment,
     parse_env_file,
     secret_values,
+    section_secrets,
+    whole_number,
 )
 
 pytestmark = pytest.mark.timeout(30)
@@ -51,8 +56,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     s = Settings.from_env(env)
     assert s.db_path == tmp_path / "bot.db"
     assert s.backend == "postgresql"
-    assert s.database_url == Secret("postgresql://bot:pw@db:5432/bot")
-    assert s.salt.reveal() == "0123456789abcdef0123"
+    assert s.database_url == SecretStr("postgresql://bot:pw@db:5432/bot")
+    assert s.salt.get_secret_value() == "0123456789abcdef0123"
     assert s.log_unanswered is True
     assert s.user_retention_days == 30
     assert (s.health_host, s.health_port) == ("0.0.0.0", 9000)
@@ -105,7 +110,7 @@ def test_secrets_are_masked_in_repr_str_and_format() -> None:
     for shown in (repr(s), str(s), f"{s.salt}", str(s.database_url), repr(s.salt)):
         assert "hunter2" not in shown
         assert "saltsaltsalt" not in shown
-    assert s.salt.reveal() == "saltsaltsaltsaltsalt"
+    assert s.salt.get_secret_value() == "saltsaltsaltsaltsalt"
     described = dict(s.describe())
     assert described["PRIVACYBOT_DATABASE_URL"] == "postgresql://bot:**********@db/bot"
     assert described["PRIVACYBOT_SALT"] == "**********"
@@ -199,3 +204,75 @@ def test_config_command_reports_an_invalid_variable(
     monkeypatch.setenv("PRIVACYBOT_USER_RETENTION_DAYS", "forever")
     assert cli.main(["config"]) == cli.EXIT_INVALID
     assert "PRIVACYBOT_USER_RETENTION_DAYS" in capsys.readouterr().err
+
+
+# -- issue 11: one configuration (pydantic-settings), one secret type (SecretStr) ----------
+
+
+def test_settings_built_directly_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", "1234")
+    monkeypatch.setenv("PRIVACYBOT_LOG_LEVEL", "ERROR")
+    direct = Settings(db_path=Path(":memory:"))
+    assert (direct.health_port, direct.log_level) == (8089, "INFO")
+    assert Settings.from_env({}).health_port == 8089  # the mapping given, not os.environ
+
+
+def test_settings_are_frozen_and_the_fixed_retention_is_not_read() -> None:
+    s = Settings.from_env({"PRIVACYBOT_UNANSWERED_RETENTION_DAYS": "365"})
+    assert s.unanswered_retention_days == 30
+    with pytest.raises(ValidationError):
+        s.health_port = 1  # type: ignore[misc]
+
+
+def test_a_wrong_secret_is_not_shown_in_the_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"PRIVACYBOT_ADMIN_TOKEN": "short-hunter2"})
+    assert str(info.value).startswith("PRIVACYBOT_ADMIN_TOKEN: use at least 16")
+    assert "hunter2" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+class _Section(EnvSection):
+    """A channel-like section, as adapters declare theirs."""
+
+    model_config = SettingsConfigDict(env_prefix="EXAMPLE_")
+
+    token: SecretStr
+    port: Annotated[int, BeforeValidator(whole_number(1, 65535))] = 8443
+    thread_cap: int = Field(default=8, validation_alias="EXAMPLE_MAX_POSTS_PER_THREAD")
+
+    @field_validator("token")
+    @classmethod
+    def _looks_like_a_token(cls, value: SecretStr) -> SecretStr:
+        if ":" not in value.get_secret_value():
+            raise ValueError("EXAMPLE_TOKEN does not look like a bot token (<digits>:<key>)")
+        return value
+
+
+def test_a_section_reads_its_prefix_and_aliases_from_the_mapping() -> None:
+    s = _Section.from_env(
+        {"EXAMPLE_TOKEN": "1:abc", "EXAMPLE_PORT": "80", "EXAMPLE_MAX_POSTS_PER_THREAD": "3"}
+    )
+    assert (s.token.get_secret_value(), s.port, s.thread_cap) == ("1:abc", 80, 3)
+    assert section_secrets(s) == ["1:abc"]
+    assert _Section.variable("thread_cap") == "EXAMPLE_MAX_POSTS_PER_THREAD"
+    assert _Section.variable("port") == "EXAMPLE_PORT"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "EXAMPLE_TOKEN is not set"),
+        ({"EXAMPLE_TOKEN": "   "}, "EXAMPLE_TOKEN does not look like a bot token"),
+        ({"EXAMPLE_TOKEN": "1:a", "EXAMPLE_PORT": "0"}, "EXAMPLE_PORT: must be between 1"),
+        ({"EXAMPLE_TOKEN": "1:a", "EXAMPLE_PORT": "x"}, "EXAMPLE_PORT: expected a whole number"),
+        (
+            {"EXAMPLE_TOKEN": "1:a", "EXAMPLE_MAX_POSTS_PER_THREAD": "many"},
+            "EXAMPLE_MAX_POSTS_PER_THREAD: Input should be a valid integer",
+        ),
+    ],
+)
+def test_a_section_error_names_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _Section.from_env(env)
+    assert str(info.value).startswith(message)

@@ -371,7 +371,7 @@ def test_home_lists_x_first_then_needs(site: Path) -> None:
 def test_bots_link_to_the_page_only_when_the_site_is_published(kb: KnowledgeBase) -> None:
     from telegram import InlineKeyboardMarkup
 
-    from bot.adapters.telegram import _markup
+    from bot.adapters.telegram import keyboard
     from bot.render.bluesky import embed_for
     from bot.render.telegram_html import reply_keyboard
 
@@ -379,7 +379,7 @@ def test_bots_link_to_the_page_only_when_the_site_is_published(kb: KnowledgeBase
     published = Core(kb, site_url=BASE_URL).topic_reply("x.grok_training", "fr")
     card = embed_for(published)
     assert card is not None and card.uri == page
-    markup = _markup(reply_keyboard(published))
+    markup = keyboard(reply_keyboard(published))
     assert isinstance(markup, InlineKeyboardMarkup)
     links = [b for row in markup.inline_keyboard for b in row if b.url]
     assert [(b.text, b.url) for b in links] == [("🌐 Réponse complète sur le web", page)]

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from store_fixtures import SALT, FakeClock
 
 from bot import cli
 from bot.errors import ConfigError
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.store import TABLES, MemoryStore, SQLiteStore, load_salt, open_store, salt_path
 from bot.store import sqlite as sqlite_schema
 from bot.store.base import UserState, user_key
@@ -359,13 +360,13 @@ def test_corrupt_salt_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_salt_from_the_environment_wins(tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "bot.sqlite3", salt=Secret("s" * 32))
+    settings = Settings(db_path=tmp_path / "bot.sqlite3", salt=SecretStr("s" * 32))
     assert load_salt(settings) == b"s" * 32
     assert not salt_path(settings.db_path).exists()
 
 
 def test_postgres_requires_a_shared_salt(tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "x", database_url=Secret("postgresql://u:p@h/db"))
+    settings = Settings(db_path=tmp_path / "x", database_url=SecretStr("postgresql://u:p@h/db"))
     with pytest.raises(ConfigError, match="PRIVACYBOT_SALT"):
         open_store(settings)
 
@@ -378,8 +379,8 @@ def test_open_store_picks_the_backend(tmp_path: Path) -> None:
     pg = open_store(
         Settings(
             db_path=tmp_path / "x",
-            database_url=Secret("postgresql://bot:hunter2hunter2@db/bot"),
-            salt=Secret("s" * 32),
+            database_url=SecretStr("postgresql://bot:hunter2hunter2@db/bot"),
+            salt=SecretStr("s" * 32),
         )
     )
     assert isinstance(pg, PostgresStore)

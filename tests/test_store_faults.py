@@ -21,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fake_telegram import FakeTelegram
+from fakes.bot_api import FakeTelegram
 from telegram_fixtures import ROOT, TOKEN, bot_env, running_bot
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings

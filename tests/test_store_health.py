@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fake_telegram import FakeTelegram
+from fakes.bot_api import FakeTelegram
 from store_fixtures import SALT, FakeClock
 from telegram import Update
 from telegram_fixtures import TOKEN

@@ -15,20 +15,24 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram
+from fakes.bot_api import BOT_ID, BOT_USERNAME, FakeTelegram
 from telegram import Message, Update
 from telegram_fixtures import TOKEN
 
 from bot.adapters.telegram import (
+    FACTORY,
     TelegramChannel,
     TelegramSettings,
     create_channel,
     is_configured,
 )
+from bot.channel import ChannelContext
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.kb.loader import default_dir, load_knowledge
 from bot.messages import IncomingMessage
+from bot.metrics import Metrics
+from bot.metrics import current as current_metrics
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(60)
@@ -165,7 +169,7 @@ async def test_errors_are_logged_with_the_update_id_never_the_text(
     secret_question = "my private question about grok 12345"
     with caplog.at_level(logging.INFO):
         await feed(app, tg, message_update(77, 503, secret_question))
-    records = [r for r in caplog.records if r.name == "bot.adapters.telegram"]
+    records = [r for r in caplog.records if r.name.startswith("bot.adapters.telegram")]
     assert any("update 77 failed: RuntimeError" in r.getMessage() for r in records)
     assert all(secret_question not in r.getMessage() for r in caplog.records)
     assert (await core.store.counters())["telegram.errors"] == 1
@@ -259,3 +263,66 @@ def test_in_groups_only_messages_addressed_to_the_bot_are_questions() -> None:
     assert addressed(other, BOT_ID, BOT_USERNAME) is None
     reply = _group_message("and on android?", reply_to_bot=True)
     assert addressed(reply, BOT_ID, BOT_USERNAME) == "and on android?"
+
+
+async def test_the_incoming_message_says_which_kind_of_chat_it_came_from(
+    app_and_core, tg: FakeTelegram, monkeypatch
+) -> None:
+    app, core = app_and_core
+    seen: list[IncomingMessage] = []
+    handle = core.handle
+
+    async def spy(message: IncomingMessage):
+        seen.append(message)
+        return await handle(message)
+
+    monkeypatch.setattr(core, "handle", spy)
+    await feed(app, tg, message_update(1, 506, "stop grok training"))
+    mention = f"@{BOT_USERNAME}"
+    group = message_update(
+        2,
+        507,
+        f"{mention} stop grok training",
+        chat={"id": -100507, "type": "supergroup", "title": "G"},
+        entities=[{"type": "mention", "offset": 0, "length": len(mention)}],
+    )
+    await feed(app, tg, group)
+    assert [(m.chat_type, m.text, m.user_id) for m in seen] == [
+        ("private", "stop grok training", "506"),
+        ("group", "stop grok training", "507"),
+    ]
+
+
+async def test_the_channel_reports_to_the_metrics_it_was_built_with(
+    tg: FakeTelegram, monkeypatch
+) -> None:
+    core = Core(KB, MemoryStore())
+    own = Metrics()
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": tg.url}
+    channel = FACTORY.create(ChannelContext(core, core.store, own, env))
+
+    async def broken(message):
+        raise RuntimeError("engine down")
+
+    monkeypatch.setattr(core, "handle", broken)
+    errors = 'privacybot_errors_total{channel="telegram",kind="update"}'
+    process_wide = [line for line in current_metrics().render().splitlines() if errors in line]
+    async with channel.build_application(with_updater=False) as app:
+        await feed(app, tg, message_update(1, 508, "stop grok training"))
+    assert f"{errors} 1" in own.render().splitlines()
+    assert [
+        line for line in current_metrics().render().splitlines() if errors in line
+    ] == process_wide
+
+
+def test_settings_read_the_mapping_given_not_the_process_environment(monkeypatch) -> None:
+    monkeypatch.setenv("TELEGRAM_MODE", "webhook")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}).mode == "polling"
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN is not set"):
+        TelegramSettings.from_env({})
+    # Without a mapping, the section reads TELEGRAM_* from the process environment.
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.org/tg/hook")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_value")
+    settings = TelegramSettings()
+    assert (settings.mode, settings.webhook_url) == ("webhook", "https://bot.example.org/tg/hook")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from fake_telegram import BOT_USERNAME, FakeTelegram, SentMessage, utf16_len
+from fakes.bot_api import BOT_USERNAME, FakeTelegram, SentMessage, utf16_len
 from telegram_fixtures import TOKEN, BotProcess, free_port, running_bot
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings

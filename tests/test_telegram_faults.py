@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from fake_telegram import CONFLICT, FakeTelegram
+from fakes.bot_api import CONFLICT, FakeTelegram
 from telegram_fixtures import TOKEN, BotProcess, running_bot
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings

@@ -4,7 +4,7 @@
 * the command menu is set in the background: failing ``setMyCommands`` calls
   (retried five times per language) no longer hold back the first answer;
 * ``TELEGRAM_WEBHOOK_URL`` must be https (the error always said so);
-* the token is the settings' one ``Secret``: formatting never prints it;
+* the token is a ``pydantic.SecretStr``: formatting never prints it;
 * python-telegram-bot's loggers stay at WARNING at DEBUG level.
 """
 
@@ -16,7 +16,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from fake_telegram import FakeTelegram
+from fakes.bot_api import FakeTelegram
+from pydantic import SecretStr
 from telegram_fixtures import TOKEN
 
 from bot.adapters.telegram import TelegramSettings
@@ -25,7 +26,7 @@ from bot.kb.loader import default_dir, load_knowledge
 from bot.logging_setup import QUIET_LOGGERS, configure_logging
 from bot.metrics import METRICS, Metrics
 from bot.runner import run_channels
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
 pytestmark = pytest.mark.timeout(60)
@@ -108,11 +109,12 @@ def test_the_token_is_the_settings_secret_and_never_formatted() -> None:
             "TELEGRAM_WEBHOOK_SECRET": "s3cret_value",
         }
     )
-    assert isinstance(settings.token, Secret) and isinstance(settings.webhook_secret, Secret)
+    assert isinstance(settings.token, SecretStr)
+    assert isinstance(settings.webhook_secret, SecretStr)
     shown = f"{settings.token} {settings.webhook_secret} {settings.token!s} {settings}"
     assert TOKEN not in shown and "s3cret_value" not in shown
     assert "%s" % settings.token != TOKEN  # noqa: UP031 - the old str subclass printed it
-    assert settings.token.reveal() == TOKEN
+    assert settings.token.get_secret_value() == TOKEN
 
 
 @pytest.mark.parametrize("library_debug", [False, True])

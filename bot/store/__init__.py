@@ -87,7 +87,7 @@ def load_salt(settings: Settings) -> bytes:
             salt file.
     """
     if settings.salt is not None:
-        return settings.salt.reveal().encode()
+        return settings.salt.get_secret_value().encode()
     if settings.backend == "postgresql":
         raise ConfigError(
             "PRIVACYBOT_SALT is required with PRIVACYBOT_DATABASE_URL: every replica must "
@@ -130,7 +130,7 @@ def open_store(settings: Settings) -> Store:
         from bot.store.postgres import PostgresStore
 
         assert settings.database_url is not None
-        return PostgresStore(settings.database_url.reveal(), salt)
+        return PostgresStore(settings.database_url.get_secret_value(), salt)
     if settings.backend == "memory":
         return MemoryStore(salt)
     return SQLiteStore(settings.db_path, salt)

@@ -1,11 +1,13 @@
-"""Editors' knowledge tools: ``privacybot kb check | stale | links``.
+"""Knowledge base commands: ``privacybot topics`` and ``privacybot kb ...``.
 
+    privacybot topics [--lang fr] every topic with its title and last check
     privacybot kb check [DIR]     schema + sourcing policy, a per-topic table and counts
     privacybot kb stale [DIR]     what is due for re-checking
     privacybot kb links [DIR]     does every URL still answer (needs the internet)
+    privacybot kb reload          reload the running bot's (see :mod:`bot.cli.ops`)
 
-Without DIR each command reads the knowledge base in use: ``--kb``, else
-``PRIVACYBOT_KNOWLEDGE_DIR``, else the bundled one, and says which.
+Without DIR each editor's command reads the knowledge base in use: ``--kb``,
+else ``PRIVACYBOT_KNOWLEDGE_DIR``, else the bundled one, and says which.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 
+from bot.cli.common import load_kb
+from bot.cli.ops import cmd_kb_reload
 from bot.kb.links import check_links, collect_urls
 from bot.kb.loader import KnowledgeBase, KnowledgeError, default_dir, load_knowledge
 from bot.kb.policy import check_policy, due, load_blocked, topic_row
@@ -25,12 +29,14 @@ EXIT_PROBLEMS = 2  # the same status as an invalid knowledge base elsewhere
 EXIT_LINKS_FAILED = 1
 
 
-def register(kb_sub: argparse._SubParsersAction) -> None:
-    """Add ``check``, ``stale`` and ``links`` under ``privacybot kb``.
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``kb`` (check, stale, links, reload) and ``topics`` to the top-level subcommands.
 
     Args:
-        kb_sub: The subparsers of the ``kb`` command.
+        subparsers: The ``privacybot`` parser's subparsers.
     """
+    kb = subparsers.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     check = kb_sub.add_parser("check", help="validate the knowledge base and its sourcing")
     check.add_argument("dir", nargs="?", help="knowledge folder (default: the one in use)")
     check.add_argument(
@@ -54,6 +60,22 @@ def register(kb_sub: argparse._SubParsersAction) -> None:
     links.add_argument("--workers", type=int, default=8, help="URLs asked at once (8)")
     links.add_argument("--topic", help="only topics whose id starts with this")
     links.set_defaults(func=cmd_links)
+
+    reload = kb_sub.add_parser("reload", help="reload the running bot's knowledge base")
+    reload.set_defaults(func=cmd_kb_reload)
+
+    topics = subparsers.add_parser("topics", help="list topics")
+    topics.add_argument("--lang", choices=["en", "fr"])
+    topics.set_defaults(func=cmd_topics)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    """``topics``: one line per topic, its title and when it was last checked."""
+    kb = load_kb(args)
+    for topic in kb.topics.values():
+        loc = topic.lang(args.lang or "en")
+        print(f"{topic.id}\t{loc.title}\t(checked {topic.last_verified.isoformat()})")
+    return 0
 
 
 def _directory(args: argparse.Namespace) -> tuple[Path, str]:

@@ -16,17 +16,18 @@ import os
 import sys
 from pathlib import Path
 
-from bot.kb.loader import default_dir, load_knowledge
+from bot.cli.common import load_kb
 from bot.site.urls import SITE_URL_VARIABLE
 
 EXIT_CANNOT_WRITE = 1
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
+    """Validate the knowledge base and write the site into ``args.out_dir``."""
     # Jinja2 and the templates load only for this command, not at every CLI start.
     from bot.site.build import SiteError, build_site
 
-    kb = load_knowledge(Path(args.kb) if args.kb else default_dir())
+    kb = load_kb(args)
     base_url = args.base_url or os.environ.get(SITE_URL_VARIABLE, "").strip() or None
     try:
         report = build_site(kb, Path(args.out_dir), base_url=base_url)
@@ -56,4 +57,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"the site's public root URL (default: ${SITE_URL_VARIABLE}); adds canonical"
         " links and absolute sitemap entries",
     )
-    build.set_defaults(func=_cmd_build)
+    build.set_defaults(func=cmd_build)

@@ -1,35 +1,25 @@
-"""Editors' previews: what each channel sends for a question or a topic.
+"""Editors' previews: what each channel sends for a topic (``privacybot preview``).
 
-    privacybot ask --full "how do I stop Grok training?"
-    privacybot ask --channel telegram "how do I stop Grok training?"
-    privacybot ask --channel bluesky --json "désactiver grok"
-    privacybot preview x.grok_training [--channel telegram|bluesky] [--json]
-    privacybot deeplinks --bot privacybot
+    privacybot preview x.grok_training [--channel telegram|bluesky] [--json] [--lang fr]
 
-``ask`` prints the short answer by default (what a person gets first);
-``--full`` prints every part. ``--channel`` prints exactly the messages or
-posts that channel would send, with their buttons or link facets and their
-lengths as the platform counts them (Telegram: visible UTF-16 characters after
-parsing the HTML; Bluesky: graphemes). Registered from :mod:`bot.cli` with
-:func:`register`, adding its options to ``ask`` and its own commands.
+``--channel`` prints exactly the messages or posts that channel would send,
+with their buttons or link facets and their lengths as the platform counts them
+(Telegram: visible UTF-16 characters after parsing the HTML; Bluesky:
+graphemes). ``privacybot ask --channel`` uses the same functions.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from bot.core import Answer, Core
-from bot.kb.loader import default_dir, load_knowledge
+from bot.cli.common import build_core
 from bot.kb.schema import LANGUAGES
-from bot.messages import IncomingMessage, Reply
+from bot.messages import Reply
 from bot.render.bluesky import grapheme_len, render_bluesky
-from bot.render.plain import render_full, render_plain
+from bot.render.plain import render_plain
 from bot.render.telegram_html import (
     render_reply,
     reply_keyboard,
@@ -101,67 +91,16 @@ def format_channel(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _parts(reply: Reply, full: bool) -> list[Reply]:
+def reply_parts(reply: Reply, full: bool) -> list[Reply]:
     """The short answer, then (with ``full``) each detail part as the channel sends it."""
     if not full or reply.kind != "answer" or reply.topic_id is None:
         return [reply]
     return [reply] + [dataclasses.replace(reply, part=p) for p in reply.parts]
 
 
-def ask_fields(answer: Answer, text: str) -> dict[str, Any]:
-    """The fields of ``privacybot ask --json``."""
-    reply = answer.reply
-    return {
-        "topic": reply.topic_id,
-        "confidence": reply.confidence,
-        "language": reply.language,
-        "surface": answer.match.surface,
-        "kind": reply.kind,
-        "text": text,
-        "url": reply.url,
-        "steps": list(reply.steps),
-        "last_verified": reply.last_verified.isoformat() if reply.last_verified else None,
-        "alternatives": [
-            {"topic": a.topic_id, "confidence": a.confidence} for a in reply.alternatives
-        ],
-        "choices": [{"kind": c.kind, "value": c.value, "label": c.label} for c in reply.choices],
-    }
-
-
-def _core(args: argparse.Namespace) -> Core:
-    return Core(load_knowledge(Path(args.kb) if args.kb else default_dir()))
-
-
-def _ask(original: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        if not args.full and not args.channel:
-            return original(args)
-        answer = asyncio.run(
-            _core(args).respond(
-                IncomingMessage(
-                    text=args.question, language_hint=args.lang, surface_hint=args.surface
-                )
-            )
-        )
-        reply = answer.reply
-        text = render_full(reply) if args.full else render_plain(reply)
-        if args.channel:
-            payload = channel_payload(args.channel, _parts(reply, args.full))
-            if args.json:
-                print(json.dumps({**ask_fields(answer, text), **payload}, ensure_ascii=False))
-            else:
-                print(format_channel(payload))
-        elif args.json:
-            print(json.dumps(ask_fields(answer, text), ensure_ascii=False))
-        else:
-            print(text)
-        return 0
-
-    return run
-
-
-def _cmd_preview(args: argparse.Namespace) -> int:
-    core = _core(args)
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Print every part of ``args.topic`` in each language and channel asked for."""
+    core = build_core(args)
     if args.topic not in core.kb.topics:
         print(f"unknown topic {args.topic!r}; see `privacybot topics`")
         return 1
@@ -189,35 +128,15 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_deeplinks(args: argparse.Namespace) -> int:
-    core = _core(args)
-    bot = args.bot.lstrip("@")
-    for topic in core.kb.topics.values():
-        links = [f"https://t.me/{bot}?start={core.deep_link_payload(topic.id)}"]
-        links += [
-            f"https://t.me/{bot}?start={core.deep_link_payload(topic.id, language)}"
-            for language in LANGUAGES
-        ]
-        print("\t".join([topic.id, *links]))
-    return 0
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``preview`` to the top-level subcommands.
 
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``ask --full/--channel``, ``preview`` and ``deeplinks`` to the command line."""
-    ask = sub.choices["ask"]
-    ask.add_argument("--full", action="store_true", help="print every part, not only the short")
-    ask.add_argument(
-        "--channel", choices=CHANNELS, help="print exactly what this channel would send"
-    )
-    ask.set_defaults(func=_ask(ask.get_default("func")))
-
-    preview = sub.add_parser("preview", help="every part of a topic, in every language")
+    Args:
+        subparsers: The ``privacybot`` parser's subparsers.
+    """
+    preview = subparsers.add_parser("preview", help="every part of a topic, in every language")
     preview.add_argument("topic")
     preview.add_argument("--channel", choices=CHANNELS)
     preview.add_argument("--lang", choices=list(LANGUAGES))
     preview.add_argument("--json", action="store_true")
-    preview.set_defaults(func=_cmd_preview)
-
-    links = sub.add_parser("deeplinks", help="a t.me/<bot>?start= link for each topic")
-    links.add_argument("--bot", required=True, help="the bot's username")
-    links.set_defaults(func=_cmd_deeplinks)
+    preview.set_defaults(func=cmd_preview)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot import cli
+from bot.cli.common import environment, load_kb
 
 if TYPE_CHECKING:
     from bot.adapters.bluesky import BlueskyChannel
@@ -30,15 +30,14 @@ async def _setup_profile(args: argparse.Namespace) -> int:
         setup_profile,
     )
     from bot.core import Core
-    from bot.settings import Settings, load_environment
     from bot.store import open_store
 
-    env = load_environment()
+    env, settings = environment()
     bsky = BlueskySettings.from_env(env)
-    store = open_store(Settings.from_env(env))
+    store = open_store(settings)
     await store.open()
     try:
-        core = Core(cli._load(args.kb), store)
+        core = Core(load_kb(args), store)
         channel = BlueskyChannel(core, bsky)
         try:
             record = await _retrying(
@@ -73,21 +72,24 @@ async def _retrying(
     raise AssertionError("unreachable")
 
 
-def _cmd_setup_profile(args: argparse.Namespace) -> int:
+def cmd_setup_profile(args: argparse.Namespace) -> int:
+    """Label the account as a bot and write its description; prints the profile as JSON."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return asyncio.run(_setup_profile(args))
 
 
-def _register(sub: argparse._SubParsersAction, kb_sub: argparse._SubParsersAction) -> None:
-    bsky = sub.add_parser("bluesky", help="Bluesky bot account tools")
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``bluesky setup-profile`` to the top-level subcommands.
+
+    Args:
+        subparsers: The ``privacybot`` parser's subparsers.
+    """
+    bsky = subparsers.add_parser("bluesky", help="Bluesky bot account tools")
     bsky_sub = bsky.add_subparsers(dest="bluesky_command", required=True)
     setup = bsky_sub.add_parser(
         "setup-profile", help="add the 'bot' self-label and say what the bot stores"
     )
     setup.add_argument("--description", help="profile text (at most 256 graphemes)")
     setup.add_argument("--display-name", help="display name (unchanged by default)")
-    setup.set_defaults(func=_cmd_setup_profile)
-
-
-cli.EXTENSIONS.append(_register)
+    setup.set_defaults(func=cmd_setup_profile)

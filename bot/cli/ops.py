@@ -4,6 +4,7 @@
     privacybot config                     # the effective configuration, secrets masked
     privacybot admin purge                # apply retention now (also done every 6 h)
     privacybot kb reload                  # reload the running bot's knowledge base
+                                          # (registered by bot.cli.kb)
 
 Every command reads the environment plus an optional ``.env`` file (see
 :mod:`bot.settings`). ``kb reload`` first validates the knowledge folder here,
@@ -24,51 +25,65 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-from bot import cli
+from bot.cli.common import EXIT_INVALID, environment, knowledge_dir
 from bot.errors import ConfigError
-from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.loader import load_knowledge
 from bot.logging_setup import configure_logging
-from bot.settings import Settings, channel_variables, load_environment, secret_values
+from bot.settings import channel_variables, secret_values
 from bot.store import open_store, salt_path
 
 EXIT_UNREACHABLE = 1
 RELOAD_TIMEOUT = 30.0
 
 
-def _environment() -> tuple[dict[str, str], Settings]:
-    env = load_environment()
-    return env, Settings.from_env(env)
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``run``, ``config`` and ``admin purge`` to the top-level subcommands.
+
+    Args:
+        subparsers: The ``privacybot`` parser's subparsers.
+    """
+    run = subparsers.add_parser(
+        "run", help="run the chat channels (all configured ones by default)"
+    )
+    run.add_argument("channels", nargs="*", metavar="CHANNEL", help="telegram, bluesky")
+    run.set_defaults(func=cmd_run)
+
+    config = subparsers.add_parser(
+        "config", help="print the effective configuration, secrets masked"
+    )
+    config.set_defaults(func=cmd_config)
+
+    admin = subparsers.add_parser("admin", help="maintenance")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    purge = admin_sub.add_parser("purge", help="delete data past its retention now")
+    purge.set_defaults(func=cmd_purge)
 
 
-def _kb_dir(args: argparse.Namespace, settings: Settings) -> Path:
-    if args.kb:
-        return Path(args.kb)
-    return settings.knowledge_dir or default_dir()
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the channels named on the command line (all configured ones by default)."""
+    env, settings = environment()
+    configure_logging(settings, secrets=secret_values(env))
+    kb_dir = knowledge_dir(args, settings)
+    kb = load_knowledge(kb_dir)
+    # The one place that knows how the application is started.
     from bot.runner import run_channels  # aiohttp and the adapters: only when running
 
-    env, settings = _environment()
-    configure_logging(settings, secrets=secret_values(env))
-    kb_dir = _kb_dir(args, settings)
-    kb = load_knowledge(kb_dir)
     return asyncio.run(run_channels(args.channels, kb, env=env, settings=settings, kb_dir=kb_dir))
 
 
-def _cmd_config(args: argparse.Namespace) -> int:
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print the effective configuration, secrets masked, and the channels configured."""
     from bot.runner import channel_modules, configured_channels
 
-    env, settings = _environment()
+    env, settings = environment()
     print("# privacybot effective configuration (secrets masked)")
     for name, value in settings.describe():
         print(f"{name}={value}")
     if settings.backend == "sqlite":
         source = "PRIVACYBOT_SALT" if settings.salt else f"file {salt_path(settings.db_path)}"
         print(f"# user ids are hashed with the salt from {source}")
-    print(f"# knowledge base: {_kb_dir(args, settings)}")
+    print(f"# knowledge base: {knowledge_dir(args, settings)}")
     rows = channel_variables(env)
     if rows:
         print("# channel variables")
@@ -84,8 +99,9 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_purge(args: argparse.Namespace) -> int:
-    _, settings = _environment()
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Apply the retention periods now and say what was deleted."""
+    _, settings = environment()
 
     async def purge() -> dict[str, int]:
         store = open_store(settings)
@@ -122,9 +138,10 @@ def _post_reload(request: urllib.request.Request, attempts: int = 4) -> dict:
     raise AssertionError("unreachable")
 
 
-def _cmd_kb_reload(args: argparse.Namespace) -> int:
-    _, settings = _environment()
-    directory = _kb_dir(args, settings)
+def cmd_kb_reload(args: argparse.Namespace) -> int:
+    """Validate the knowledge folder here, then ask the running bot to reload it."""
+    _, settings = environment()
+    directory = knowledge_dir(args, settings)
     kb = load_knowledge(directory)  # invalid: problems printed, exit 2, nothing sent
     print(f"{directory}: {len(kb.topics)} topics OK (version {kb.version})")
     if settings.health_port is None:
@@ -173,7 +190,7 @@ def _cmd_kb_reload(args: argparse.Namespace) -> int:
             print(f"the running bot refused the new version; it keeps {body.get('version')}:")
             for problem in body.get("problems", []):
                 print(problem, file=sys.stderr)
-            return cli.EXIT_INVALID
+            return EXIT_INVALID
         print(f"privacybot: {url} answered {exc.code}", file=sys.stderr)
         return EXIT_UNREACHABLE
     except (urllib.error.URLError, OSError) as exc:
@@ -186,23 +203,3 @@ def _cmd_kb_reload(args: argparse.Namespace) -> int:
         return EXIT_UNREACHABLE
     print(f"the running bot now uses version {body.get('version')}")
     return 0
-
-
-def _register(sub: argparse._SubParsersAction, kb_sub: argparse._SubParsersAction) -> None:
-    run = sub.add_parser("run", help="run the chat channels (all configured ones by default)")
-    run.add_argument("channels", nargs="*", metavar="CHANNEL", help="telegram, bluesky")
-    run.set_defaults(func=_cmd_run)
-
-    config = sub.add_parser("config", help="print the effective configuration, secrets masked")
-    config.set_defaults(func=_cmd_config)
-
-    admin = sub.add_parser("admin", help="maintenance")
-    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
-    purge = admin_sub.add_parser("purge", help="delete data past its retention now")
-    purge.set_defaults(func=_cmd_purge)
-
-    reload = kb_sub.add_parser("reload", help="reload the running bot's knowledge base")
-    reload.set_defaults(func=_cmd_kb_reload)
-
-
-cli.EXTENSIONS.append(_register)
