@@ -1,59 +1,25 @@
-"""The Bluesky section of the configuration (``BLUESKY_*``), read with pydantic-settings."""
+"""The ``BLUESKY_*`` section of the configuration (pydantic-settings, see :mod:`bot.settings`)."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
-from contextvars import ContextVar
-from typing import Annotated, Any
+from typing import Any, ClassVar, Self
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from bot.adapters.bluesky.limits import CREATE_POINTS, REQUESTS_CAP_5_MIN
 from bot.errors import ConfigError
 from bot.render.bluesky import MAX_POSTS
+from bot.settings import EnvSection
 
 DEFAULT_SERVICE_URL = "https://bsky.social"
 DEFAULT_POLL_INTERVAL = 5.0
-PREFIX = "BLUESKY_"
-
-_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("bluesky_settings_env", default=None)
 
 
-class _MappingSource(EnvSettingsSource):
-    """``BLUESKY_*`` variables from the mapping given to :meth:`BlueskySettings.from_env`.
-
-    The application passes the merged environment (real environment over
-    ``.env``), and tests a plain dict: the process environment must not leak in.
-    """
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        env = _ENV.get()
-        return parse_env_vars(
-            os.environ if env is None else env,
-            self.case_sensitive,
-            self.env_ignore_empty,
-            self.env_parse_none_str,
-        )
-
-
-def _whole(value: Any) -> Any:
-    """Counts accept ``5000`` and ``5000.0`` alike (as the variables always did)."""
-    if isinstance(value, str):
-        try:
-            return int(float(value.strip()))
-        except ValueError:
-            return value
-    return value
-
-
-Count = Annotated[int, BeforeValidator(_whole)]
-
-
-class BlueskySettings(BaseSettings):
+class BlueskySettings(EnvSection):
     """The Bluesky section of the configuration.
 
     Attributes:
@@ -75,50 +41,71 @@ class BlueskySettings(BaseSettings):
             (``BLUESKY_MAX_POSTS_PER_PERSON_HOUR``); the last says so.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="BLUESKY_")
 
     handle: str
     app_password: SecretStr
     service_url: str = DEFAULT_SERVICE_URL
-    poll_interval: float = Field(DEFAULT_POLL_INTERVAL, ge=0.1)
-    timeout: float = Field(15.0, ge=0.1)
-    writes_per_hour: Count = Field(5000, ge=CREATE_POINTS)
-    writes_per_day: Count = Field(35000, ge=CREATE_POINTS)
-    requests_per_5min: Count = Field(
-        REQUESTS_CAP_5_MIN, ge=10, validation_alias="BLUESKY_REQUESTS_PER_5_MIN"
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    timeout: float = 15.0
+    writes_per_hour: int = 5000
+    writes_per_day: int = 35000
+    requests_per_5min: int = Field(
+        REQUESTS_CAP_5_MIN, validation_alias="BLUESKY_REQUESTS_PER_5_MIN"
     )
-    backfill_hours: float = Field(24.0, ge=0.0)
-    max_posts: Count = Field(MAX_POSTS, ge=1)
-    thread_cap: Count = Field(8, ge=1, validation_alias="BLUESKY_MAX_POSTS_PER_THREAD")
-    person_hour_cap: Count = Field(12, ge=1, validation_alias="BLUESKY_MAX_POSTS_PER_PERSON_HOUR")
+    backfill_hours: float = 24.0
+    max_posts: int = MAX_POSTS
+    thread_cap: int = Field(8, validation_alias="BLUESKY_MAX_POSTS_PER_THREAD")
+    person_hour_cap: int = Field(12, validation_alias="BLUESKY_MAX_POSTS_PER_PERSON_HOUR")
 
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: Any, *_: Any, **__: Any
-    ) -> tuple[Any, ...]:
-        return (init_settings, _MappingSource(settings_cls))
+    _MINIMUM: ClassVar[dict[str, float]] = {
+        "poll_interval": 0.1,
+        "timeout": 0.1,
+        "writes_per_hour": CREATE_POINTS,
+        "writes_per_day": CREATE_POINTS,
+        "requests_per_5min": 10,
+        "backfill_hours": 0.0,
+        "max_posts": 1,
+        "thread_cap": 1,
+        "person_hour_cap": 1,
+    }
 
     @field_validator("handle")
     @classmethod
     def _bare_handle(cls, value: str) -> str:
         return value.strip().lstrip("@")
 
-    @field_validator("service_url")
+    @field_validator("service_url", mode="before")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        value = value.strip() or DEFAULT_SERVICE_URL
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("not an http(s) URL")
-        return value.rstrip("/")
+    def _http_url(cls, value: Any) -> str:
+        url = str(value).strip() or DEFAULT_SERVICE_URL
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise ValueError(f"BLUESKY_SERVICE_URL must be an http(s) URL, got {url!r}")
+        return url.rstrip("/")
+
+    @field_validator(*_MINIMUM, mode="before")
+    @classmethod
+    def _at_least(cls, value: Any, info: ValidationInfo) -> float:
+        """A number no smaller than the field's minimum; counts accept ``5000.0`` too."""
+        assert info.field_name is not None
+        name = cls.variable(info.field_name)
+        minimum = cls._MINIMUM[info.field_name]
+        raw = value.strip() if isinstance(value, str) else value
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        if number < minimum:
+            raise ValueError(f"{name} must be at least {minimum}, got {raw!r}")
+        integral = cls.model_fields[info.field_name].annotation in (int, "int")
+        return int(number) if integral else number
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> BlueskySettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         """Read ``BLUESKY_*`` variables.
 
         Args:
-            env: The environment (``os.environ`` or a dict in tests).
+            env: The environment (the merged one, or a dict in tests).
 
         Returns:
             The settings.
@@ -127,10 +114,11 @@ class BlueskySettings(BaseSettings):
             ConfigError: A required variable is missing or a value is invalid;
                 the message names the variable.
         """
+        given = os.environ if env is None else env
         missing = [
             name
             for name in ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
-            if not env.get(name, "").strip().lstrip("@" if name == "BLUESKY_HANDLE" else "")
+            if not given.get(name, "").strip().lstrip("@" if name == "BLUESKY_HANDLE" else "")
         ]
         if missing:
             raise ConfigError(
@@ -138,36 +126,7 @@ class BlueskySettings(BaseSettings):
                 "set (the bot account's handle and an app password from Settings > Privacy "
                 "and security > App passwords)"
             )
-        token = _ENV.set(env)
-        try:
-            return cls()  # type: ignore[call-arg]  # the fields come from the source
-        except ValidationError as exc:
-            raise _config_error(cls, exc, env) from None
-        finally:
-            _ENV.reset(token)
-
-
-def variable(field: str) -> str:
-    """The environment variable of a settings field (``thread_cap`` -> ``BLUESKY_MAX_...``)."""
-    info = BlueskySettings.model_fields[field]
-    alias = info.validation_alias
-    return alias if isinstance(alias, str) else PREFIX + field.upper()
-
-
-def _config_error(
-    cls: type[BlueskySettings], exc: ValidationError, env: Mapping[str, str]
-) -> ConfigError:
-    """The first validation error, worded as the variable's message, quoting what was set."""
-    error = exc.errors()[0]
-    field = str(error["loc"][0]) if error["loc"] else ""
-    name = variable(field) if field in cls.model_fields else field
-    raw = env.get(name, error.get("input"))
-    if field == "service_url":
-        return ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
-    minimum = (error.get("ctx") or {}).get("ge")
-    if error["type"] == "greater_than_equal" and minimum is not None:
-        return ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
-    return ConfigError(f"{name} must be a number, got {raw!r}")
+        return super().from_env(given)
 
 
 def is_configured(env: Mapping[str, str]) -> bool:
