@@ -759,6 +759,52 @@ class Core:
         await self.remember(channel, user_id, reply, previous=previous, understood=understood)
         return True
 
+    async def converse(self, message: IncomingMessage) -> Reply:
+        """Answer a message in a public thread, or decide to stay silent.
+
+        A reply under the bot's own answer ("and on Android?") continues *that*
+        answer: the nearest question above it that names a topic (from
+        ``message.thread``) becomes the person's context first, even if they
+        asked something else elsewhere since. Greetings and thanks, and what the
+        bot cannot place under its own answer (unless tagged), get a ``silent``
+        reply: nothing is posted.
+
+        Args:
+            message: The message with what the channel knows of its thread.
+
+        Returns:
+            The reply (``silent`` when nothing should be posted).
+        """
+        if message.replied_to and message.user_id is not None:
+            await self._restore_from_thread(message)
+        reply = await self.handle(message)
+        chatter = reply.kind == "fallback" and not (message.mentioned or message.quoted)
+        if reply.kind == "smalltalk" or (message.replied_to and chatter):
+            return replace(reply, silent=True)
+        return reply
+
+    async def _restore_from_thread(self, message: IncomingMessage) -> None:
+        """Make the nearest person's question above the message that names a topic its context.
+
+        The surface is the first one named on the way up ("on Android" asked
+        once, then "and the history?").
+        """
+        assert message.user_id is not None
+        surface: str | None = None
+        for post in message.thread:
+            if post.author != "person":
+                continue
+            understood = self.matcher.understand(post.text, language_hint=post.language_hint)
+            surface = surface or understood.surface
+            if await self.restore_context(
+                message.channel,
+                message.user_id,
+                post.text,
+                language_hint=post.language_hint,
+                surface=surface,
+            ):
+                return
+
     async def forget(self, channel: str, user_id: str) -> Forgotten:
         """Erase what is stored about a person.
 
