@@ -51,7 +51,7 @@ from telegram import Update  # noqa: E402
 from telegram_fixtures import TOKEN  # noqa: E402
 
 from bot.adapters.bluesky import BlueskySettings  # noqa: E402
-from bot.adapters.bluesky_limits import CREATE_POINTS  # noqa: E402
+from bot.adapters.bluesky.limits import CREATE_POINTS  # noqa: E402
 from bot.adapters.telegram import create_channel  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.kb.loader import default_dir, load_knowledge  # noqa: E402
@@ -257,7 +257,7 @@ async def one_person_burst(mentions: int = 15) -> dict[str, Any]:
         task = asyncio.create_task(channel.run(stop))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if all([await core.store.is_answered(u) for u in uris]):
+            if all([await core.store.is_seen("post", u) for u in uris]):
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)

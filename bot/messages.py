@@ -29,6 +29,21 @@ DETAIL_PARTS: tuple[Part, ...] = ("surfaces", "why", "sources", "related")
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadPost:
+    """A post above the message in its thread, as the channel saw it.
+
+    Attributes:
+        text: The post's text (a person's: mentions of the bot removed).
+        author: ``person`` or ``bot`` (the bot itself).
+        language_hint: The language the post declares, if any.
+    """
+
+    text: str
+    author: Literal["person", "bot"]
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingMessage:
     """A question as the core sees it, whatever channel it came from.
 
@@ -41,6 +56,11 @@ class IncomingMessage:
             ``language_code``, a Bluesky post's first ``langs`` entry). It only
             breaks ties: the language of the text wins.
         surface_hint: ``web``/``ios``/``android`` when the channel knows it.
+        thread: The posts above the message in its thread, nearest first (a
+            Bluesky reply under the bot's answer); empty when the channel has none.
+        mentioned: The bot was tagged (a Bluesky mention).
+        quoted: The message quotes one of the bot's posts.
+        replied_to: The message replies to one of the bot's own messages.
         chat_type: ``private`` or ``group`` when the channel has chats (Telegram).
     """
 
@@ -49,6 +69,10 @@ class IncomingMessage:
     user_id: str | None = None
     language_hint: str | None = None
     surface_hint: str | None = None
+    thread: tuple[ThreadPost, ...] = ()
+    mentioned: bool = False
+    quoted: bool = False
+    replied_to: bool = False
     chat_type: ChatType | None = None
 
 
@@ -161,6 +185,10 @@ class Reply:
     other_surfaces: tuple[SurfaceAnswer, ...] = ()
     surface_asked: bool = False
     """The person named a surface ("on Android"): its steps belong in the short answer."""
+
+    silent: bool = False
+    """Post nothing: chatter (thanks, hello, or what the bot cannot place under its own
+    answer) where a reply would only be noise in a public thread (:meth:`Core.converse`)."""
 
     site_url: str | None = None
     """The topic's page on the published site (``PRIVACYBOT_SITE_URL``), or None: the

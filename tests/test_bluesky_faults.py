@@ -104,7 +104,7 @@ async def test_answers_a_mention_with_langs_and_records_it(core: Core, fake: Fak
     reply = fake.replies_to(uri)[0]["record"]
     assert reply["langs"] == ["fr"] and reply["text"].startswith("Décochez")
     assert reply["reply"]["root"]["uri"] == uri
-    assert await core.store.is_answered(uri)
+    assert await core.store.is_seen("post", uri)
     assert await core.store.get_value(WATERMARK_KEY)
     assert channel.stats()["answered"] == 1
     assert len(fake.replies_to(uri)) == 1
@@ -168,7 +168,7 @@ async def test_reply_created_but_answer_lost_is_found_in_own_repo(
         await fake.polled()
     assert len(fake.replies_to(uri)) == 1
     assert len(fake.replies_to(later)) == 1
-    assert await core.store.is_answered(uri)
+    assert await core.store.is_seen("post", uri)
     # One read at start-up, one after the lost answer; none per ordinary reply.
     assert fake.count("com.atproto.repo.listRecords") == 2
 
@@ -186,7 +186,7 @@ async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: Fake
         await wait_for(lambda: len(fake.replies_to(second)) == 1)
         await fake.polled()
     assert len(fake.replies_to(uri)) == 1
-    assert await fresh.store.is_answered(uri)
+    assert await fresh.store.is_seen("post", uri)
 
 
 async def test_request_count_survives_a_restart(core: Core, fake: FakeXrpc) -> None:
@@ -205,7 +205,7 @@ async def test_expired_stored_session_logs_in_once(core: Core, fake: FakeXrpc) -
     # A session string from an earlier run whose tokens the server revoked.
     first = fake_channel(core, fake)
     await first.login()
-    await first._close_client()
+    await first.close()
     stale = await core.store.get_value(SESSION_KEY)
     assert stale and json.loads(stale)["handle"] == fake.handle
     fake.revoke_all()
@@ -229,10 +229,10 @@ async def test_restored_session_is_reused_without_create_session(
 ) -> None:
     first = fake_channel(core, fake)
     await first.login()
-    await first._close_client()
+    await first.close()
     second = fake_channel(core, fake)
     await second.login()
-    await second._close_client()
+    await second.close()
     assert fake.count("com.atproto.server.createSession") == 1
 
 

@@ -1,8 +1,8 @@
-"""Tests of bot.adapters.bluesky_limits: write budget windows, gate, request log."""
+"""Tests of bot.adapters.bluesky.limits: write budget windows, gate, request log."""
 
 from __future__ import annotations
 
-from bot.adapters.bluesky_limits import Gate, RequestLog, WriteBudget
+from bot.adapters.bluesky.limits import Gate, RequestLog, WriteBudget
 
 
 class Clock:

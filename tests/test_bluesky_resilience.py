@@ -666,13 +666,11 @@ async def test_budget_runs_out_mid_burst_queue_kept_resumes_each_hour(tmp_path: 
 async def test_requests_are_held_before_the_5_minute_cap(tmp_path: Path) -> None:
     """The cap is our own (the server says nothing until a 429); a 2 s window stands in
     for Bluesky's 5 minutes so the test need not wait."""
-    from bot.adapters.bluesky_limits import RequestLog
-
     fake = await FakeXrpc().start()
     try:
         uris = [fake.add_mention(f"how do I stop Grok training? {i}") for i in range(12)]
         channel = _fake_channel(_core(tmp_path), fake, BLUESKY_REQUESTS_PER_5_MIN="10")
-        channel.requests = RequestLog(window=2.0)
+        channel.requests.window = 2.0
         async with _running(channel) as task:
             await wait_for(lambda: all(fake.replies_to(u) for u in uris), 40)
             assert not task.done()

@@ -327,8 +327,8 @@ async def test_one_replica_leads_and_a_standby_takes_over_when_its_connection_di
         await wait_for(lambda: state(second) == "standby", 5)
         assert not inner[second].running.is_set()
         assert metrics[second].health()["status"] == "ok"  # standby counts as healthy
-        assert 'privacybot_channel_standby{channel="bluesky"} 1' in metrics[second].render()
-        assert 'privacybot_channel_standby{channel="bluesky"} 0' in metrics[first].render()
+        assert metrics[second].sample("privacybot_channel_standby", channel="bluesky") == 1
+        assert metrics[first].sample("privacybot_channel_standby", channel="bluesky") == 0
         assert state(first) == "running"
 
         # The leader's lock connection dies (as when its host vanishes).

@@ -151,7 +151,7 @@ async def test_migration_from_version_1_keeps_rows(make_store: Any, tmp_path: Pa
     assert await columns(store) == TABLES
     state = await store.get_user("telegram", "7")
     assert (state.language, state.last_topic, state.surface) == ("fr", "x.grok_training", "ios")
-    assert await store.is_answered("at://did:plc:a/post/1")
+    assert await store.is_seen("post", "at://did:plc:a/post/1")
     # Rows kept from version 1 got a real answered_at (the migration's "now"),
     # so they are not purged as if they were from 1970.
     counts = await store.purge(user_days=36500, unanswered_days=30)
@@ -238,13 +238,28 @@ async def test_users_expire_after_the_retention_without_contact(make_store: Any)
 async def test_answered_posts_expire_like_user_data(make_store: Any) -> None:
     clock = FakeClock()
     store = await make_store(clock=clock)
-    await store.mark_answered("at://did:plc:a/app.bsky.feed.post/1", "at://reply/1")
+    await store.mark_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
     clock.advance(days=91)
-    await store.mark_answered("at://did:plc:b/app.bsky.feed.post/2", None)
+    await store.mark_seen("post", "at://did:plc:b/app.bsky.feed.post/2")
     counts = await store.purge(user_days=90, unanswered_days=30)
     assert counts["answered_posts"] == 1
-    assert not await store.is_answered("at://did:plc:a/app.bsky.feed.post/1")
-    assert await store.is_answered("at://did:plc:b/app.bsky.feed.post/2")
+    assert not await store.is_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+    assert await store.is_seen("post", "at://did:plc:b/app.bsky.feed.post/2")
+
+
+async def test_the_seen_set_keeps_kinds_apart(make_store: Any) -> None:
+    store = await make_store()
+    await store.mark_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+    assert not await store.is_seen("other", "at://did:plc:a/app.bsky.feed.post/1")
+    assert await store.is_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+
+
+async def test_the_memory_store_s_seen_set_expires_too() -> None:
+    store = MemoryStore()
+    await store.mark_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
+    assert (await store.purge(user_days=90, unanswered_days=30))["answered_posts"] == 0
+    assert (await store.purge(user_days=0, unanswered_days=30))["answered_posts"] == 1
+    assert not await store.is_seen("post", "at://did:plc:a/app.bsky.feed.post/1")
 
 
 # -- channel state, counters, unanswered questions --------------------------------
@@ -262,10 +277,10 @@ async def test_values_set_get_and_delete(make_store: Any) -> None:
 
 async def test_answered_posts_are_remembered(make_store: Any) -> None:
     store = await make_store()
-    assert not await store.is_answered("at://post/1")
-    await store.mark_answered("at://post/1", "at://reply/1")
-    await store.mark_answered("at://post/1", "at://reply/1b")  # idempotent
-    assert await store.is_answered("at://post/1")
+    assert not await store.is_seen("post", "at://post/1")
+    await store.mark_seen("post", "at://post/1")
+    await store.mark_seen("post", "at://post/1")  # idempotent
+    assert await store.is_seen("post", "at://post/1")
 
 
 async def test_counters_add_up(make_store: Any) -> None:

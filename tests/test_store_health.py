@@ -117,7 +117,7 @@ async def test_replies_do_not_queue_behind_a_required_write_waiting_for_the_lock
     holder = hold_lock(db)
     try:
         # The Bluesky ledger (a required write) waits up to 5 s for the lock...
-        ledger = asyncio.ensure_future(store.mark_answered("at://did:plc:x/post/1", None))
+        ledger = asyncio.ensure_future(store.mark_seen("post", "at://did:plc:x/post/1"))
         await asyncio.sleep(0.05)  # let it take the write connection first
         reply = await core.handle(IncomingMessage(QUESTION, "telegram", "1", "en"))
         waiting = not ledger.done()  # ...the reply did not wait behind it
@@ -126,7 +126,7 @@ async def test_replies_do_not_queue_behind_a_required_write_waiting_for_the_lock
     await ledger  # the lock went away within its wait: it is written
     assert reply.topic_id == "x.grok_training"
     assert waiting, "the reply waited for the required write"
-    assert await store.is_answered("at://did:plc:x/post/1")
+    assert await store.is_seen("post", "at://did:plc:x/post/1")
     await store.close()
 
 
@@ -260,9 +260,9 @@ async def test_answered_posts_keep_no_uri_and_old_ones_are_hashed(make_store: An
     asker = "did:plc:asker7777"
     post = f"at://{asker}/app.bsky.feed.post/3kabc"
     store = await make_store()
-    await store.mark_answered(post, "at://did:plc:thebot/app.bsky.feed.post/3kzzz")
-    assert await store.is_answered(post)
-    assert not await store.is_answered(post + "x")
+    await store.mark_seen("post", post)
+    assert await store.is_seen("post", post)
+    assert not await store.is_seen("post", post + "x")
     kept = await rows(store, "SELECT post_uri, reply_uri FROM answered_posts")
     assert kept == [(post_key(SALT, post), None)]
     assert "did:" not in repr(kept)
@@ -279,7 +279,7 @@ async def test_answered_posts_keep_no_uri_and_old_ones_are_hashed(make_store: An
         )
     await store.close()
     reopened = await make_store()
-    assert await reopened.is_answered(old) and await reopened.is_answered(post)
+    assert await reopened.is_seen("post", old) and await reopened.is_seen("post", post)
     assert "did:" not in repr(await rows(reopened, "SELECT * FROM answered_posts"))
 
 
@@ -299,7 +299,7 @@ async def test_the_bluesky_request_count_is_an_optional_write(tmp_path: Path) ->
     try:
         ledger = asyncio.ensure_future(store.set_value("bluesky.session", "{}"))  # required
         await asyncio.sleep(0.05)
-        await channel._save_requests()  # optional: fails fast, logged, not raised
+        await channel.save_requests()  # optional: fails fast, logged, not raised
         stalled = ledger.done()
         health = store.health()
     finally:
@@ -307,7 +307,7 @@ async def test_the_bluesky_request_count_is_an_optional_write(tmp_path: Path) ->
     await ledger
     assert not stalled, "the request count waited behind a required write"
     assert health["state"] == "degraded"
-    await channel._save_requests(force=True)  # at stop: a required write
+    await channel.save_requests(force=True)  # at stop: a required write
     assert await store.get_value(REQUESTS_KEY)
     await store.close()
 

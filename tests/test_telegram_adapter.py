@@ -324,5 +324,5 @@ def test_settings_read_the_mapping_given_not_the_process_environment(monkeypatch
     # Without a mapping, the section reads TELEGRAM_* from the process environment.
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.org/tg/hook")
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret_value")
-    settings = TelegramSettings()
+    settings = TelegramSettings.from_env()
     assert (settings.mode, settings.webhook_url) == ("webhook", "https://bot.example.org/tg/hook")

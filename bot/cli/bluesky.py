@@ -13,13 +13,8 @@ import argparse
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import environment, load_kb
-
-if TYPE_CHECKING:
-    from bot.adapters.bluesky import BlueskyChannel
 
 
 async def _setup_profile(args: argparse.Namespace) -> int:
@@ -40,36 +35,20 @@ async def _setup_profile(args: argparse.Namespace) -> int:
         core = Core(load_kb(args), store)
         channel = BlueskyChannel(core, bsky)
         try:
-            record = await _retrying(
+            # A few tries past 429/5xx/network holds (tenacity, in the session).
+            record = await channel.session.retrying(
                 lambda: setup_profile(
                     channel,
                     description=args.description or PROFILE_DESCRIPTION,
                     display_name=args.display_name,
-                ),
-                channel,
+                )
             )
         finally:
-            await channel._close_client()
+            await channel.close()
     finally:
         await store.close()
     print(json.dumps({"did": channel.did, "profile": record}, ensure_ascii=False))
     return 0
-
-
-async def _retrying(
-    make: Callable[[], Awaitable[dict[str, Any]]], channel: BlueskyChannel, attempts: int = 4
-) -> dict[str, Any]:
-    """Retry a call after 429/5xx/network holds, a few times."""
-    from bot.adapters.bluesky import _Retry
-
-    for attempt in range(attempts):
-        try:
-            return await make()
-        except _Retry:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(min(max(channel.gate.remaining(), 0.5), 60.0))
-    raise AssertionError("unreachable")
 
 
 def cmd_setup_profile(args: argparse.Namespace) -> int:

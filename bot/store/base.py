@@ -2,8 +2,9 @@
 
 A privacy bot must hold as little as it can: per-user language, last topic and
 surface (for follow-ups such as "and on Android?"), keyed by a salted hash of
-the platform user id, never the raw id; the Bluesky watermark, answered-post
-URIs and session; aggregate counters. Message text is never stored, except the
+the platform user id, never the raw id; channel values (a watermark, a session);
+a "seen" set of salted hashes that expires like user data (the Bluesky adapter's
+answered posts); aggregate counters. Message text is never stored, except the
 opt-in log of unanswered questions (text and language only, no user id).
 """
 
@@ -60,13 +61,18 @@ def user_key(salt: bytes, channel: str, user_id: str) -> str:
     return hmac.new(salt, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def post_key(salt: bytes, post_uri: str) -> str:
-    """The stored form of an answered post: HMAC-SHA256 of ``post:<uri>``.
+def seen_key(salt: bytes, kind: str, item: str) -> str:
+    """The stored form of an item of the seen set: HMAC-SHA256 of ``<kind>:<item>``.
 
-    A Bluesky post URI names its author's DID, so the ledger of answered posts
-    keeps only this digest: enough to tell "already answered", not who asked.
+    Items may name a person (a Bluesky post URI names its author's DID), so the
+    set keeps only this digest: enough to tell "already seen", not whose it was.
     """
-    return hmac.new(salt, f"post:{post_uri}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(salt, f"{kind}:{item}".encode(), hashlib.sha256).hexdigest()
+
+
+def post_key(salt: bytes, post_uri: str) -> str:
+    """The stored form of a post URI in the seen set (kind ``post``), as older versions kept it."""
+    return seen_key(salt, "post", post_uri)
 
 
 def day_start(moment: dt.datetime) -> dt.datetime:
@@ -115,11 +121,15 @@ class Store(Protocol):
         briefly for a lock and is skipped while the store is failing.
         """
 
-    async def is_answered(self, post_uri: str) -> bool:
-        """Whether the bot has already replied to this post."""
+    async def is_seen(self, kind: str, item: str) -> bool:
+        """Whether ``item`` of ``kind`` is in the seen set (a channel's ledger)."""
 
-    async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
-        """Record that ``post_uri`` got the reply ``reply_uri``."""
+    async def mark_seen(self, kind: str, item: str) -> None:
+        """Add ``item`` of ``kind`` to the seen set (idempotent; a required write).
+
+        Only a salted hash of ``kind:item`` is kept (:func:`seen_key`), and it
+        expires with user data (:meth:`purge`).
+        """
 
     async def increment(self, counter: str, amount: int = 1) -> None:
         """Add to an aggregate counter (no user information); an optional write."""

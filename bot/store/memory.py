@@ -7,7 +7,7 @@ import os
 from dataclasses import replace
 from typing import Any
 
-from bot.store.base import UserState, day_start, post_key, user_key
+from bot.store.base import UserState, day_start, seen_key, user_key
 
 
 class MemoryStore:
@@ -17,7 +17,7 @@ class MemoryStore:
         self._salt = salt or os.urandom(32)
         self._users: dict[str, UserState] = {}
         self._values: dict[str, str] = {}
-        self._answered: dict[str, str | None] = {}
+        self._seen: dict[str, dt.datetime] = {}
         self._counters: dict[str, int] = {}
         self._unanswered: list[tuple[dt.datetime, str, str]] = []
 
@@ -48,11 +48,11 @@ class MemoryStore:
         else:
             self._values[key] = value
 
-    async def is_answered(self, post_uri: str) -> bool:
-        return post_key(self._salt, post_uri) in self._answered
+    async def is_seen(self, kind: str, item: str) -> bool:
+        return seen_key(self._salt, kind, item) in self._seen
 
-    async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
-        self._answered.setdefault(post_key(self._salt, post_uri), None)
+    async def mark_seen(self, kind: str, item: str) -> None:
+        self._seen.setdefault(seen_key(self._salt, kind, item), dt.datetime.now(dt.UTC))
 
     async def increment(self, counter: str, amount: int = 1) -> None:
         self._counters[counter] = self._counters.get(counter, 0) + amount
@@ -73,7 +73,14 @@ class MemoryStore:
         old = [k for k, s in self._users.items() if s.updated_at and s.updated_at < user_cut]
         for key in old:
             del self._users[key]
+        seen = [k for k, at in self._seen.items() if at < user_cut]
+        for key in seen:
+            del self._seen[key]
         q_cut = now - dt.timedelta(days=unanswered_days)
         before = len(self._unanswered)
         self._unanswered = [row for row in self._unanswered if row[0] >= q_cut]
-        return {"users": len(old), "unanswered": before - len(self._unanswered)}
+        return {
+            "users": len(old),
+            "answered_posts": len(seen),
+            "unanswered": before - len(self._unanswered),
+        }

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from bot.errors import ConfigError
 from bot.settings import mask_url
-from bot.store.base import UserState, day_start, post_key, random_row_id, user_key
+from bot.store.base import UserState, day_start, post_key, random_row_id, seen_key, user_key
 from bot.store.guard import OPTIONAL_WAIT, WriteGuard
 from bot.store.sqlite import Clock, join_choices, split_choices, utcnow
 
@@ -377,19 +377,19 @@ class PostgresStore:
             optional=optional,
         )
 
-    async def is_answered(self, post_uri: str) -> bool:
+    async def is_seen(self, kind: str, item: str) -> bool:
         found = await self.pool.fetchval(
-            "SELECT 1 FROM answered_posts WHERE post_uri = $1", post_key(self._salt, post_uri)
+            "SELECT 1 FROM answered_posts WHERE post_uri = $1", seen_key(self._salt, kind, item)
         )
         return found is not None
 
-    async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
-        # Only the salted hash of the post (see the SQLite store).
+    async def mark_seen(self, kind: str, item: str) -> None:
+        # Only the salted hash (see the SQLite store).
         await self._write(
             lambda timeout: self.pool.execute(
                 "INSERT INTO answered_posts (post_uri, reply_uri, answered_at) "
                 "VALUES ($1, NULL, $2) ON CONFLICT (post_uri) DO NOTHING",
-                post_key(self._salt, post_uri),
+                seen_key(self._salt, kind, item),
                 self._clock(),
                 timeout=timeout,
             )

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import ConfigError
-from bot.store.base import UserState, day_start, post_key, random_row_id, user_key
+from bot.store.base import UserState, day_start, post_key, random_row_id, seen_key, user_key
 from bot.store.guard import OPTIONAL_WAIT, WriteGuard
 
 T = TypeVar("T")
@@ -389,8 +389,8 @@ class SQLiteStore:
             )
         )
 
-    async def is_answered(self, post_uri: str) -> bool:
-        key = post_key(self._salt, post_uri)
+    async def is_seen(self, kind: str, item: str) -> bool:
+        key = seen_key(self._salt, kind, item)
         row = await self._read(
             lambda c: c.execute(
                 "SELECT 1 FROM answered_posts WHERE post_uri = ?", (key,)
@@ -398,10 +398,10 @@ class SQLiteStore:
         )
         return row is not None
 
-    async def mark_answered(self, post_uri: str, reply_uri: str | None) -> None:
-        # Only a salted hash of the post is kept (its URI names the asker's DID);
-        # the reply's URI is not needed once answered and would lead to the asker.
-        key = post_key(self._salt, post_uri)
+    async def mark_seen(self, kind: str, item: str) -> None:
+        # Only a salted hash is kept (a post URI names the asker's DID). The seen set
+        # lives in the table of answered posts, its first user; reply_uri stays NULL.
+        key = seen_key(self._salt, kind, item)
         now = self._now()
         await self._write(
             lambda c: c.execute(

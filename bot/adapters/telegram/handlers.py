@@ -155,17 +155,14 @@ class Handlers:
         await self.sender.send_reply(message, reply, quote=message.chat.type != ChatType.PRIVATE)
 
     def _topic_titles(self, language: str) -> list[tuple[str, str]]:
-        return [
-            (t.id, t.lang(language).title)
-            for t in self.core.kb.topics.values()
-            if t.platform != "bot"
-        ]
+        return [(choice.value, choice.label) for choice in self.core.menu(language)]
 
     def _start_keyboard(self, language: str) -> list[list[Button]]:
-        examples = [t for t in EXAMPLE_TOPICS if t in self.core.kb.topics]
+        titles = dict(self._topic_titles(language))
+        examples = [t for t in EXAMPLE_TOPICS if t in titles]
         if len(examples) < 2:
-            examples += [t for t, _ in self._topic_titles(language) if t not in examples]
-        pairs = [(t, self.core.kb.topics[t].lang(language).title) for t in examples[:3]]
+            examples += [t for t in titles if t not in examples]
+        pairs = [(t, titles[t]) for t in examples[:3]]
         return topic_buttons(pairs, language) + language_buttons(language)
 
     # commands -------------------------------------------------------------------
@@ -195,8 +192,9 @@ class Handlers:
         if message is None:
             return
         language = await self._language(update.effective_user)
-        if HELP_TOPIC in self.core.kb.topics:
-            await self.sender.send_reply(message, self.core.topic_reply(HELP_TOPIC, language))
+        page = self.core.page(HELP_TOPIC, language)
+        if page is not None:
+            await self.sender.send_reply(message, page)
             return
         titles = "\n".join(f"• {title}" for _, title in self._topic_titles(language))
         await self.sender.send(message, render_text(f"{text(language, 'help.summary')}\n{titles}"))
@@ -236,8 +234,9 @@ class Handlers:
         if message is None:
             return
         language = await self._language(update.effective_user)
-        if PRIVACY_TOPIC in self.core.kb.topics:
-            await self.sender.send_reply(message, self.core.topic_reply(PRIVACY_TOPIC, language))
+        page = self.core.page(PRIVACY_TOPIC, language)
+        if page is not None:
+            await self.sender.send_reply(message, page)
         else:
             await self.sender.send(message, render_text(text(language, "tg.privacy")))
 

@@ -2,7 +2,7 @@
 
 Fifteen mentions from one person in a minute once cost 48 posts, and seven
 follow-ups in one thread 23: nothing said stop. Bluesky's write budget
-(:mod:`bot.adapters.bluesky_limits`) protects the account; these caps protect
+(:mod:`bot.adapters.bluesky.limits`) protects the account; these caps protect
 the people reading a thread, and are configurable
 (``BLUESKY_MAX_POSTS_PER_THREAD``, ``BLUESKY_MAX_POSTS_PER_PERSON_HOUR``). When a
 reply would reach a cap, the bot writes one clear last post instead and then

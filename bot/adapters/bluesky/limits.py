@@ -236,11 +236,16 @@ class Gate:
 
 
 class RequestLog:
-    """Timestamps of requests over the last 5 minutes (for stats and our own cap)."""
+    """Timestamps of requests over the last 5 minutes (for stats and our own cap).
+
+    Args:
+        clock: Epoch seconds.
+        window: The window in seconds (Bluesky's 5 minutes; tests may shorten it).
+    """
 
     def __init__(self, *, clock: Clock = time.time, window: float = 300.0) -> None:
         self._clock = clock
-        self._window = window
+        self.window = window
         self._times: deque[float] = deque()
         self.total = 0
         self.peak = 0
@@ -254,7 +259,7 @@ class RequestLog:
         self.peak = max(self.peak, len(self._times))
 
     def _trim(self, now: float) -> None:
-        while self._times and self._times[0] <= now - self._window:
+        while self._times and self._times[0] <= now - self.window:
             self._times.popleft()
 
     def wait_for_slot(self, limit: int) -> float:
@@ -264,7 +269,7 @@ class RequestLog:
         if len(self._times) < limit:
             return 0.0
         # The (n - limit + 1) oldest must leave the window first.
-        return max(0.0, self._times[len(self._times) - limit] + self._window - now)
+        return max(0.0, self._times[len(self._times) - limit] + self.window - now)
 
     def last_window(self) -> int:
         """Requests in the last 5 minutes."""
