@@ -436,7 +436,7 @@ def ask(
 def check_all_renderers(reply: Reply) -> None:
     check_telegram(reply, render_reply(reply))
     check_bluesky(render_bluesky(reply))
-    assert isinstance(render_plain(reply), str)
+    assert render_plain(reply).strip()  # something to show, whatever the reply
 
 
 @FUZZ
