@@ -111,7 +111,8 @@ class Application:
                 lacks settings, the health port cannot be bound, or every
                 channel failed on its configuration.
         """
-        chosen = choose(names, self.factories or builtin_factories(), self.env)
+        factories = builtin_factories() if self.factories is None else self.factories
+        chosen = choose(names, factories, self.env)
         stop = stop or asyncio.Event()
         await self.store.open()
         try:
