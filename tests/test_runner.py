@@ -443,3 +443,25 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
         stop.set()
         await asyncio.wait_for(task, 15)
         await fake.stop()
+
+
+ASK_AND_LIST_IMPORTS = """
+import sys
+from bot import cli
+cli.main(["ask", "how do I stop grok training"])
+adapters = ("telegram", "atproto", "bot.adapters.telegram", "bot.adapters.bluesky")
+print(sorted(m for m in sys.modules if m.startswith(adapters)), file=sys.stderr)
+"""
+
+
+def test_asking_a_question_imports_no_chat_platform(tmp_path: Path) -> None:
+    """The built-in channel factories are imported only when channels are chosen."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BLUESKY_"))}
+    env.update(PYTHONPATH=str(REPO), PRIVACYBOT_DB=":memory:", PRIVACYBOT_LOG_LEVEL="ERROR")
+    done = subprocess.run(
+        [sys.executable, "-c", ASK_AND_LIST_IMPORTS],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Grok" in done.stdout  # it did answer
+    assert done.stderr.strip().splitlines()[-1] == "[]"
