@@ -308,3 +308,19 @@ def test_a_link_longer_than_a_post_is_shown_short_and_kept_whole() -> None:
     posts = split_posts([[Span(url, url)]])
     assert all(grapheme_len(p.text) <= MAX_GRAPHEMES for p in posts)
     assert [f.uri for p in posts for f in p.facets] == [url]
+
+
+def test_a_link_goes_to_the_host_the_reader_sees() -> None:
+    # Found by the hostile-input property test: a URL written inside another link's
+    # path made the whole text link to the hidden host.
+    from bot.render.bluesky import Span, autolink
+
+    text = "see www.example.com/a?https://x.com/settings/grok_settings now"
+    links = [(span.text, span.uri) for span in autolink(Span(text)) if span.uri]
+    assert links == [
+        (
+            "www.example.com/a?https://x.com/settings/grok_settings",
+            "https://www.example.com/a?https://x.com/settings/grok_settings",
+        )
+    ]
+    assert [s.uri for s in autolink(Span("HTTP://Example.com/a"))] == ["http://example.com/a"]
