@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from helpers import processes
 from helpers.kb import write_kb as write_test_kb  # noqa: F401  (old name, for branches in flight)
 from helpers.processes import ROOT as REPO
 from helpers.waits import wait_for as until  # noqa: F401  (old name, for branches in flight)
-from helpers.waits import wait_until  # noqa: F401  (old import path, for branches in flight)
+from helpers.waits import wait_until
 
 STACK_ENV = {
     "BSKY_STACK_DIR": os.environ.get("PB_BSKY_STACK_DIR", "/tmp/pb-bsky-e2e"),
@@ -115,6 +116,31 @@ def bot_env(
         "PRIVACYBOT_LOG_FORMAT": "text",
     }
     return processes.bot_env(**{**variables, **(extra or {})})
+
+
+def settle(stack: Any, bot: Any, timeout: float = 30.0) -> None:
+    """Wait until the bot has handled every mention sent to it so far.
+
+    A new person (no cap of theirs reached) asks last. The bot posts oldest first,
+    each mention's replies whole before the next one's (``drain`` in the Bluesky
+    adapter), so once this answer shows, nothing earlier is still to come; then
+    ``process_all`` makes the AppView show all that was written. Not usable while
+    the AppView's indexing is held: the bot would not see the question.
+
+    Args:
+        stack: ``tests.bluesky_stack.stack``, pointed at the running stack.
+        bot: The bot's account (its ``did``).
+        timeout: Seconds to wait for the answer.
+    """
+    person = stack.create_account(f"s{secrets.token_hex(4)}.test", "settle-pass-123")
+    question = stack.post_mention(person.client, bot, " how do I stop grok training")
+    wait_until(
+        lambda: replies_by(person.client, question.uri, bot.did),
+        timeout=timeout,
+        what="the answer to the question asked last",
+        step=0.2,
+    )
+    stack.process_all()
 
 
 def replies_by(client: Any, uri: str, did: str) -> list[Any]:

@@ -63,7 +63,7 @@ class BotProcess(processes.AsyncBotProcess):
                 lambda: len(self.fake.calls_of("setmycommands")) >= before + 2, START_TIMEOUT
             )
             if wait_for == "getupdates":
-                await self.fake.wait_for(lambda: self.fake._polling > 0, START_TIMEOUT)
+                await self.fake.wait_for(lambda: self.fake.polling > 0, START_TIMEOUT)
             else:
                 await self.fake.wait_for(lambda: self.fake.webhook.get("url"), START_TIMEOUT)
                 await waits.wait_for(self._webhook_listens, START_TIMEOUT, what="the webhook")

@@ -13,13 +13,12 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import BotProcess, bot_env, replies_by, running_stack, stack_marks
+from bluesky_fixtures import BotProcess, bot_env, replies_by, running_stack, settle, stack_marks
 from helpers.kb import write_kb
 from helpers.processes import ROOT
 from helpers.waits import wait_until
@@ -231,9 +230,8 @@ def test_ignores_itself_and_bot_labelled_accounts(world: dict[str, Any]) -> None
     from_self = stack.post_mention(own, bot, " how do I stop Grok training?")
     from_bot = stack.post_mention(world["other_bot"].client, bot, " how do I stop Grok training?")
     sentinel = stack.post_mention(world["alice"].client, bot, " how do I stop Grok training?")
-    _reply(world, sentinel.uri)  # posted after both, answered: the bot has seen them
-    time.sleep(1.0)
-    stack.process_all()
+    _reply(world, sentinel.uri)  # posted after both, answered: the bot has decided on them
+    stack.process_all()  # and the AppView shows whatever it wrote
     assert replies_by(world["alice"].client, from_self.uri, bot.did) == []
     assert replies_by(world["alice"].client, from_bot.uri, bot.did) == []
 
@@ -271,8 +269,9 @@ def test_restart_mid_batch_loses_nothing_and_duplicates_nothing(stack: Any, tmp_
             return all(replies_by(users[0].client, m.uri, bot.did) for m in mentions)
 
         wait_until(all_answered, timeout=60, what="every mention answered", step=0.5)
-        time.sleep(1.5)  # give a duplicate, if any, the time to appear
-        stack.process_all()
+        # Replies go out oldest first: once a question asked after all of these is
+        # answered, a duplicate of any of them would already be there.
+        settle(stack, bot)
         for m in mentions:
             assert len(replies_by(users[0].client, m.uri, bot.did)) == 1, m.uri
         log = proc.log()

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from bluesky_fixtures import Running, fake_channel
 from fakes.xrpc import FakeXrpc
-from helpers.kb import write_kb
 from helpers.waits import wait_for
 
 from bot.adapters.bluesky import UNFINISHED_KEY, RetryLater
@@ -40,8 +39,8 @@ async def fake() -> AsyncIterator[FakeXrpc]:
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Core:
-    return Core(load_knowledge(write_kb(tmp_path / "kb")), MemoryStore())
+def core(kb_dir: Path) -> Core:
+    return Core(load_knowledge(kb_dir), MemoryStore())
 
 
 async def test_in_process_restarts_do_not_double_the_request_count(

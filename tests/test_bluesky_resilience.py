@@ -41,7 +41,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import STACK_ENV, BotProcess, bot_env, fake_channel, replies_by, stack_env
+from bluesky_fixtures import (
+    STACK_ENV,
+    BotProcess,
+    bot_env,
+    fake_channel,
+    replies_by,
+    settle,
+    stack_env,
+)
 from fakes.xrpc import FakeXrpc, fake_jwt
 from helpers.kb import write_kb
 from helpers.processes import ROOT
@@ -317,8 +325,7 @@ def test_pds_down_for_a_while_then_back(stack: Any, proxy: PdsProxy, tmp_path: P
             step=0.5,
         )
         recovered_s = time.monotonic() - t_up
-        time.sleep(1.5)  # a duplicate, if any, would appear now
-        stack.process_all()
+        settle(stack, bot)  # a duplicate, if any, would be there by now
         _exactly_once(alice.client, [before.uri, *during], bot.did)
         assert proc.proc is not None and proc.proc.poll() is None
         log = proc.log()
@@ -366,8 +373,7 @@ def test_sigkill_between_posting_and_recording_no_second_reply(
             what="every mention answered",
             step=0.5,
         )
-        time.sleep(1.5)
-        stack.process_all()
+        settle(stack, bot)  # a duplicate, if any, would be there by now
         _exactly_once(people[0].client, mentions, bot.did)
         log = proc.log()
         # Logs name posts by a keyed hash (their URIs carry the author's DID).
@@ -416,7 +422,9 @@ def test_sigkill_after_create_with_appview_behind_finds_reply_in_own_repo(
                 step=0.3,
             )
             answered_s = time.monotonic() - restarted
-            time.sleep(1.5)  # a duplicate, if any, would appear now
+            # The AppView is held (the bot sees no new mention, so settle() cannot
+            # serve): a window for a duplicate, read from the bot's repository.
+            time.sleep(1.5)
             counts = own_replies(bot.client, bot.did)
             assert {u: counts.get(u, 0) for u in mentions} == dict.fromkeys(mentions, 1)
             # The AppView really was behind: nobody sees the orphan reply in the thread yet.

@@ -10,7 +10,7 @@ import yaml
 from helpers.replies import check_reply_shape
 
 from bot.core import Core, Forgotten
-from bot.kb.loader import load_knowledge
+from bot.kb.loader import KnowledgeBase, load_knowledge
 from bot.messages import IncomingMessage
 from bot.render.dates import format_date
 from bot.render.plain import render_plain
@@ -21,8 +21,8 @@ DEV = REPO.parent / "shared" / "eval" / "dev.yaml"
 
 
 @pytest.fixture(scope="module")
-def core() -> Core:
-    return Core(load_knowledge(REPO / "knowledge"), MemoryStore())
+def core(knowledge: KnowledgeBase) -> Core:
+    return Core(knowledge, MemoryStore())
 
 
 def _cases(path: Path) -> list[dict]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from helpers.kb import write_kb
 
 from bot.core import Core
 from bot.health import HealthServer, ReloadResult, _is_loopback
@@ -50,8 +49,8 @@ def parse_prometheus(text: str) -> dict[str, float]:
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Core:
-    return Core(load_knowledge(write_kb(tmp_path / "kb")))
+def core(kb_dir: Path) -> Core:
+    return Core(load_knowledge(kb_dir))
 
 
 async def test_answers_fallbacks_and_latency_are_counted(core: Core) -> None:

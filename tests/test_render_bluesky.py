@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
-from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
 from bot.messages import Reply, SourceRef
 from bot.render.bluesky import (
@@ -97,8 +97,10 @@ def test_short_answer_fits_one_post_with_the_direct_link_facet() -> None:
     assert asked.facets[-1].uri == "https://x.com/settings/grok_settings"
 
 
-def test_every_topic_is_one_post_with_a_link_facet_and_a_card_when_it_has_a_url() -> None:
-    core = Core(load_knowledge(default_dir()))
+def test_every_topic_is_one_post_with_a_link_facet_and_a_card_when_it_has_a_url(
+    knowledge: KnowledgeBase,
+) -> None:
+    core = Core(knowledge)
     for topic_id, topic in core.kb.topics.items():
         for language in LANGUAGES:
             posts = render_bluesky(core.topic_reply(topic_id, language))

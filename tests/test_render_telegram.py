@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
-from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
 from bot.messages import Choice, Reply, SourceRef, SurfaceAnswer
 from bot.render.telegram_html import (
@@ -135,8 +135,10 @@ def test_visible_length_counts_what_telegram_shows_not_the_html() -> None:
             assert visible_length(chunk) == utf16_len(parse_html(chunk)[0])
 
 
-def test_every_topic_s_short_answer_is_one_message_mostly_within_one_screen() -> None:
-    core = Core(load_knowledge(default_dir()))
+def test_every_topic_s_short_answer_is_one_message_mostly_within_one_screen(
+    knowledge: KnowledgeBase,
+) -> None:
+    core = Core(knowledge)
     lengths = []
     for topic_id in core.kb.topics:
         for language in LANGUAGES:
@@ -335,10 +337,10 @@ ENGLISH_FRAGMENTS = (
 )
 
 
-def test_no_english_fragment_in_any_french_part_on_either_channel() -> None:
+def test_no_english_fragment_in_any_french_part_on_either_channel(knowledge: KnowledgeBase) -> None:
     from bot.render.bluesky import render_bluesky
 
-    core = Core(load_knowledge(default_dir()))
+    core = Core(knowledge)
     for topic_id, topic in core.kb.topics.items():
         if not topic.has_language("fr"):
             continue

@@ -466,7 +466,7 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
 
 
 def test_compose_replicas_profile_runs_webhook_replicas_behind_a_pinned_proxy() -> None:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     deploy = REPO / "deploy"
     services = yaml.safe_load((deploy / "docker-compose.yml").read_text())["services"]

@@ -220,7 +220,7 @@ async def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIt
             cwd=ROOT, env=env, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        await tg.wait_for(lambda: tg._polling > 0, START_TIMEOUT)
+        await tg.wait_for(lambda: tg.polling > 0, START_TIMEOUT)
         await w.wait_log("bluesky: logged in with the app password")
         yield w
     finally:

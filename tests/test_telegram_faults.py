@@ -152,7 +152,7 @@ async def test_a_429_burst_is_waited_out(tg: FakeTelegram) -> None:
 async def test_a_dropped_long_poll_connection_loses_nothing(tg: FakeTelegram) -> None:
     want = await expected_html(QUESTION)
     user = new_user()
-    await tg.wait_for(lambda: tg._polling > 0)
+    await tg.wait_for(lambda: tg.polling > 0)
     assert tg.drop_polls() >= 1
     await tg.send_text(user, QUESTION)
     await assert_answered_once(tg, user, want)

@@ -60,7 +60,7 @@ async def test_the_channel_is_starting_until_telegram_answers() -> None:
 
         await fake.wait_for(answered, 20)
         assert seen and "running" not in seen, seen
-        await fake.wait_for(lambda: fake._polling > 0, 20)
+        await fake.wait_for(lambda: fake.polling > 0, 20)
         assert state(metrics) == "running"
         assert metrics.health()["status"] == "ok"
         stop.set()

@@ -265,8 +265,7 @@ class FakeXrpc:
         if body.get("identifier") != self.handle or body.get("password") != self.password:
             raise web.HTTPUnauthorized(
                 text=(
-                    '{"error":"AuthenticationRequired",'
-                    '"message":"Invalid identifier or password"}'
+                    '{"error":"AuthenticationRequired","message":"Invalid identifier or password"}'
                 ),
                 content_type="application/json",
             )
@@ -373,5 +372,3 @@ def _label(did: str, val: str) -> dict[str, Any]:
         "val": val,
         "cts": _iso(time.time()),
     }
-
-

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +64,7 @@ class BotProcess(_Child):
         super().__init__(env, log_path, *args)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> BotProcess:
+    def start(self) -> Self:
         """Start it (returns at once; wait on what it does, not on a delay)."""
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -108,7 +109,7 @@ class AsyncBotProcess(_Child):
         super().__init__(env, log_path, *args)
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> AsyncBotProcess:
+    async def start(self) -> Self:
         """Start it (returns at once; wait on what it does, not on a delay)."""
         with self.log_path.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
