@@ -31,7 +31,6 @@ from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import metrics as metrics_module
 from bot.channel import Channel, ChannelContext, ChannelFactory
 from bot.channel_choice import builtin_factories, choose
 from bot.core import Core
@@ -112,12 +111,10 @@ class Application:
                 lacks settings, the health port cannot be bound, or every
                 channel failed on its configuration.
         """
-        chosen = choose(names, self.factories or builtin_factories(), self.env)
+        factories = builtin_factories() if self.factories is None else self.factories
+        chosen = choose(names, factories, self.env)
         stop = stop or asyncio.Event()
         await self.store.open()
-        # Until every adapter reports through its context's metrics, the module-level
-        # functions must land in this application's metrics too.
-        routed = metrics_module.use(self.metrics)
         try:
             core = self._core()
             channels = self._channels(chosen, core)
@@ -125,7 +122,6 @@ class Application:
             async with self._health_server(reloader):
                 requested = await self._supervise(channels, reloader, stop)
         finally:
-            metrics_module.reset(routed)
             await self.store.close()
         if not requested:
             raise ConfigError("every channel stopped: " + "; ".join(self._failures(channels)))
@@ -139,6 +135,7 @@ class Application:
             log_unanswered=self.settings.log_unanswered,
             limiter=user_limiter(self.settings.user_rate, self.store),  # shared by replicas
             site_url=self.settings.site_url,
+            metrics=self.metrics,
         )
 
     def _channels(self, chosen: Sequence[ChannelFactory], core: Core) -> list[Channel]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from helpers.kb import write_kb
 from helpers.ports import free_port
+from helpers.waits import wait_for
 from pydantic import SecretStr
 
 from bot import cli
@@ -103,14 +104,6 @@ def listening(port: int) -> bool:
 
 def title(core: Core) -> str:
     return core.topic_reply("x.grok_training", "en").title
-
-
-async def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_good_version_is_swapped_in(tmp_path: Path) -> None:

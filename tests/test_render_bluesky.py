@@ -326,3 +326,9 @@ def test_a_link_goes_to_the_host_the_reader_sees() -> None:
         )
     ]
     assert [s.uri for s in autolink(Span("HTTP://Example.com/a"))] == ["http://example.com/a"]
+
+
+def test_no_post_is_only_a_blank() -> None:
+    # Found by the property test: a word cut at the limit left its no-break space alone.
+    posts = split_posts([[Span("aaaaaaaa"), Span("aaaa\xa0")]], max_graphemes=12)
+    assert [p.text for p in posts] == ["aaaaaaaaaaaa"]

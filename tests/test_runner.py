@@ -1,7 +1,7 @@
 """One process, many channels: supervision, backoff, draining, signals.
 
 In-process tests hand fake channel factories to the :class:`Application`; the
-end-to-end test runs the real process through ``python -m tests.fake_run``
+end-to-end test runs the real process through ``python -m tests.helpers.fake_run``
 (the ``run`` command's wiring with a fake channel).
 """
 
@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_run import SECRET_QUESTION, SECRET_USER
+from helpers.fake_run import SECRET_QUESTION, SECRET_USER
 from helpers.kb import write_kb
+from helpers.waits import wait_for, wait_until
 
 from bot import cli
 from bot import supervise as supervision
@@ -156,13 +157,6 @@ def kb(tmp_path: Path) -> KnowledgeBase:
 
 
 SETTINGS = Settings(db_path=Path(":memory:"), health_port=None)
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 
 async def test_failing_channel_is_restarted_without_stopping_the_other(
@@ -365,15 +359,13 @@ def test_sigterm_stops_the_real_process_quickly_and_logs_leak_nothing(tmp_path: 
         FAKECHAN_DIR=str(tmp_path),
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_run", "fake"],  # `privacybot run`, a fake channel
+        [sys.executable, "-m", "tests.helpers.fake_run", "fake"],  # the run command's wiring
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "ready").exists():
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the bot did not start"
-            time.sleep(0.05)
+        ready = tmp_path / "ready"
+        wait_until(lambda: ready.exists() or proc.poll() is not None, timeout=30, what="start")
+        assert ready.exists(), proc.communicate()[1]
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=10)
@@ -451,3 +443,25 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
         stop.set()
         await asyncio.wait_for(task, 15)
         await fake.stop()
+
+
+ASK_AND_LIST_IMPORTS = """
+import sys
+from bot import cli
+cli.main(["ask", "how do I stop grok training"])
+adapters = ("telegram", "atproto", "bot.adapters.telegram", "bot.adapters.bluesky")
+print(sorted(m for m in sys.modules if m.startswith(adapters)), file=sys.stderr)
+"""
+
+
+def test_asking_a_question_imports_no_chat_platform(tmp_path: Path) -> None:
+    """The built-in channel factories are imported only when channels are chosen."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BLUESKY_"))}
+    env.update(PYTHONPATH=str(REPO), PRIVACYBOT_DB=":memory:", PRIVACYBOT_LOG_LEVEL="ERROR")
+    done = subprocess.run(
+        [sys.executable, "-c", ASK_AND_LIST_IMPORTS],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Grok" in done.stdout  # it did answer
+    assert done.stderr.strip().splitlines()[-1] == "[]"

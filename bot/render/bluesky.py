@@ -298,7 +298,8 @@ def split_posts(
         ):
             end -= 1
             post = _build(atoms[start:end])
-        posts.append(post)
+        if post.text.strip():  # a long word cut before its no-break space leaves a blank
+            posts.append(post)
         start = end
     return posts
 
