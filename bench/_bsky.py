@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import sqlite3
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,10 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-for _path in (REPO, REPO / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from _paths import use_repo_and_tests
+
+REPO = use_repo_and_tests()
 
 from bluesky_fixtures import STACK_ENV, stack_env  # noqa: E402
 

@@ -25,19 +25,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+from _paths import use_repo_and_tests
+
+REPO = use_repo_and_tests()
 
 from _bsky import create_accounts  # noqa: E402
-from bluesky_fixtures import (  # noqa: E402
-    BotProcess,
-    bot_env,
-    replies_by,
-    stack_env,
-    wait_until,
-    write_test_kb,
-)
+from bluesky_fixtures import BotProcess, bot_env, replies_by, stack_env  # noqa: E402
+from helpers.kb import write_kb  # noqa: E402
+from helpers.waits import wait_until  # noqa: E402
 
 PW = "bench-pass-123"
 QUESTIONS = [
@@ -80,7 +75,7 @@ def main() -> int:
         bot, users = create_accounts(stack, "bench", args.accounts, PW)
         setup_s = time.monotonic() - t0
         tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
-        kb = write_test_kb(tmp / "kb")
+        kb = write_kb(tmp / "kb")
         env = bot_env(
             pds_url=info.pds_url,
             handle=bot.handle,

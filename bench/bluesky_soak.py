@@ -40,7 +40,9 @@ from _bsky import (
     proc_kib,
     stats_lines,
 )
-from bluesky_fixtures import BotProcess, bot_env, wait_until, write_test_kb
+from bluesky_fixtures import BotProcess, bot_env
+from helpers.kb import write_kb
+from helpers.waits import wait_until
 
 PW = "soak-pass-123"
 
@@ -75,7 +77,7 @@ def main() -> int:
                 "BLUESKY_MAX_POSTS_PER_PERSON_HOUR": "1000000",
             },
         )
-        proc = BotProcess(env, tmp / "bot.log", write_test_kb(tmp / "kb")).start()
+        proc = BotProcess(env, tmp / "bot.log", write_kb(tmp / "kb")).start()
         assert proc.proc is not None
         pid = proc.proc.pid
         posted: list[str] = []

@@ -52,7 +52,9 @@ from _bsky import (
     percentile,
     stats_lines,
 )
-from bluesky_fixtures import BotProcess, bot_env, wait_until, write_test_kb
+from bluesky_fixtures import BotProcess, bot_env
+from helpers.kb import write_kb
+from helpers.waits import wait_until
 
 PW = "viral-pass-123"
 CREATE_POINTS = 3
@@ -112,7 +114,7 @@ def main() -> int:
         bot, users = create_accounts(stack, "viral", args.accounts, PW)
         setup_s = time.monotonic() - t0
         tmp = Path(tempfile.mkdtemp(prefix="pb-viral-"))
-        kb = write_test_kb(tmp / "kb")
+        kb = write_kb(tmp / "kb")
         db = tmp / "bot.sqlite3"
         env = bot_env(
             pds_url=info.pds_url,

@@ -38,13 +38,11 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-for _path in (REPO, REPO / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from _paths import use_repo_and_tests
+
+REPO = use_repo_and_tests()
 
 from bluesky_fixtures import fake_channel  # noqa: E402
 from fakes.bot_api import FakeTelegram, utf16_len  # noqa: E402

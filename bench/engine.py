@@ -46,8 +46,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _paths import use_repo_and_tests
+
+REPO = use_repo_and_tests()
 
 from bot.core import Core  # noqa: E402
 from bot.evaluation import Case, Dialogue, evaluate_async, load_file  # noqa: E402

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
-from pathlib import Path
 
+from _paths import use_repo_and_tests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+REPO = use_repo_and_tests()
 
 import test_hostile_input as hostile  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Reply latency while the knowledge base is reloaded again and again.
 
-Asks the core one question every 20 ms while :class:`bot.runner.KnowledgeReloader`
+Asks the core one question every 20 ms while :class:`bot.reloader.KnowledgeReloader`
 reloads the bundled knowledge base ``--reloads`` times back to back, and prints
 the reply latency (p50, p99, max) with and without the reloads, and the longest
 stall of the event loop.
@@ -19,7 +19,7 @@ from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
 from bot.messages import IncomingMessage
 from bot.metrics import Metrics
-from bot.runner import KnowledgeReloader
+from bot.reloader import KnowledgeReloader
 
 QUESTION = "how do i stop grok training on my posts"
 

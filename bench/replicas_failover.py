@@ -34,10 +34,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-for _path in (REPO, REPO / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+from _paths import use_repo_and_tests
+
+REPO = use_repo_and_tests()
 
 from fakes.bot_api import FakeTelegram  # noqa: E402
 from store_fixtures import PostgresCluster  # noqa: E402

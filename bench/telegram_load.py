@@ -34,9 +34,9 @@ import time
 from pathlib import Path
 
 import psutil
+from _paths import use_repo_and_tests
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+ROOT = use_repo_and_tests()
 
 from fakes.bot_api import FakeTelegram  # noqa: E402
 from telegram_fixtures import TOKEN, BotProcess  # noqa: E402

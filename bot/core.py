@@ -18,9 +18,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
-from bot import metrics
 from bot.kb.loader import KnowledgeBase
-from bot.kb.schema import SURFACES, Topic
+from bot.kb.schema import SURFACES, Surface, Topic
 from bot.messages import (
     DETAIL_PARTS,
     Alternative,
@@ -31,6 +30,7 @@ from bot.messages import (
     SourceRef,
     SurfaceAnswer,
 )
+from bot.metrics import Metrics, current
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher
 from bot.nlu.normalize import clean
@@ -105,6 +105,7 @@ class Core:
             :meth:`admit`; None for no limit.
         site_url: The published site's root (``PRIVACYBOT_SITE_URL``); answers
             then carry their topic page's address in ``Reply.site_url``.
+        metrics: Where answers and store failures are counted (see :attr:`metrics`).
     """
 
     def __init__(
@@ -115,13 +116,22 @@ class Core:
         log_unanswered: bool = False,
         limiter: UserRateLimiter | None = None,
         site_url: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store: Store = store or MemoryStore()
+        self._metrics = metrics
         self.log_unanswered = log_unanswered
         self.limiter = limiter
         self.site_url = site_url
         self._kb = kb
         self._engine = Engine(kb)
+
+    @property
+    def metrics(self) -> Metrics:
+        """Where answers and store failures are counted: the object given, else the one
+        the runner routes to through :func:`bot.metrics.current` (deprecated fallback,
+        kept until every caller passes its own)."""
+        return self._metrics if self._metrics is not None else current()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -265,7 +275,7 @@ class Core:
         )
         # Every channel gets the same counters and the one log line per answer
         # (channel, topic, confidence, language, latency; never the text).
-        metrics.record_answer(message.channel, answer)
+        self.metrics.record_answer(message.channel, answer)
         return answer
 
     def _reply_for(
@@ -306,8 +316,7 @@ class Core:
             return self._smalltalk(understood, language)
         return self._fallback(understood.match, empty=kind == "empty", language=language)
 
-    @staticmethod
-    async def _best_effort(operation: str, call: Awaitable[T]) -> T | None:
+    async def _best_effort(self, operation: str, call: Awaitable[T]) -> T | None:
         """Await a store call whose failure must not cost the person their answer.
 
         A locked, full or damaged database loses a follow-up context or a
@@ -317,7 +326,7 @@ class Core:
         try:
             return await call
         except Exception as exc:
-            metrics.record_error("store", operation)
+            self.metrics.record_error("store", operation)
             log.warning(
                 "store %s failed; answering without it",
                 operation,
@@ -325,7 +334,7 @@ class Core:
             )
             return None
 
-    def resolve_surface(self, topic: Topic, language: str, requested: str | None) -> str | None:
+    def resolve_surface(self, topic: Topic, language: str, requested: str | None) -> Surface | None:
         """Pick which surface's steps to show.
 
         ``app`` (a phone, OS unknown) becomes the iPhone steps when they exist,
@@ -334,14 +343,12 @@ class Core:
         steps = topic.lang(language).steps
         if not steps:
             return None
-        if requested == "app":
-            for candidate in ("ios", "android"):
-                if candidate in steps:
-                    return candidate
-        if requested in steps:
-            return requested
-        if topic.default_surface in steps:
-            return topic.default_surface
+        wanted = ("ios", "android") if requested == "app" else (requested,)
+        for candidate in (*wanted, topic.default_surface):
+            # The key itself is returned (typed as a surface), not the caller's string.
+            for surface in steps:
+                if surface == candidate:
+                    return surface
         return next(iter(steps))
 
     def topic_reply(
@@ -808,7 +815,7 @@ class Core:
         try:
             erased = await self.store.forget_user(channel, user_id)
         except Exception as exc:
-            metrics.record_error("store", "forget_user")
+            self.metrics.record_error("store", "forget_user")
             log.error(
                 "store forget_user failed; the person is told to try again",
                 extra={"operation": "forget_user", "error": f"{type(exc).__name__}: {exc}"[:300]},
@@ -822,7 +829,6 @@ class Core:
         await self.store.save_user(
             channel, user_id, replace(state, language=language, language_chosen=True)
         )
-
 
     # --- what chat adapters ask the core to decide (Telegram) ---------------------
 
@@ -905,6 +911,18 @@ class Core:
             reply = self.topic_reply(topic_id, language, surface=surface)
         await self._best_effort("save_user", self.remember_shown(channel, user_id, reply))
         return reply
+
+    def menu(self, language: str) -> tuple[Choice, ...]:
+        """Every topic a person can pick from a menu (not the bot's own pages), in order."""
+        return tuple(
+            Choice("topic", t.id, t.lang(language).title)
+            for t in self._kb.topics.values()
+            if t.platform != "bot"
+        )
+
+    def page(self, topic_id: str, language: str) -> Reply | None:
+        """A topic's answer if the knowledge base has it (the bot's help and privacy pages)."""
+        return self.topic_reply(topic_id, language) if topic_id in self._kb.topics else None
 
     async def _state_of(self, channel: str, user_id: str | None) -> UserState | None:
         if user_id is None:

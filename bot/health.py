@@ -45,7 +45,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.errors import ConfigError
 from bot.http_site import start_site
-from bot.metrics import METRICS, Metrics
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def admin_token(settings: Settings, *, create: bool = False) -> str | None:
         ) from exc
 
 
-class _ProtocolLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class _ProtocolLogger(logging.LoggerAdapter[logging.Logger]):
     """aiohttp's server logger, minus the tracebacks and bytes of malformed requests.
 
     aiohttp logs a request it cannot parse as an ERROR with a traceback whose
@@ -166,7 +166,7 @@ def _host_name(host: str | None) -> str:
 
 
 def build_app(
-    metrics: Metrics = METRICS,
+    metrics: Metrics,
     *,
     reload: Reloader | None = None,
     store_health: StoreHealth | None = None,
@@ -265,7 +265,7 @@ class HealthServer:
         host: str,
         port: int,
         *,
-        metrics: Metrics = METRICS,
+        metrics: Metrics,
         reload: Reloader | None = None,
         store_health: StoreHealth | None = None,
         token: str | None = None,

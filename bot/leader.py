@@ -48,7 +48,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.channel import Channel
-from bot.metrics import METRICS, Metrics
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class LeaderChannel:
         factory: Callable[[], Channel],
         connect: Connect,
         *,
-        metrics: Metrics = METRICS,
+        metrics: Metrics,
         poll_interval: float = POLL_INTERVAL,
         heartbeat: float = HEARTBEAT,
         heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
@@ -275,7 +275,7 @@ def lead_when_shared(
     store: Any,
     factory: Callable[[], Channel],
     *,
-    metrics: Metrics = METRICS,
+    metrics: Metrics,
 ) -> Channel:
     """The channel to run: wrapped in a :class:`LeaderChannel` when it must run once
     across replicas and the store is shared (it offers ``dedicated_connection``).

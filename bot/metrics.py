@@ -1,21 +1,24 @@
 """Process metrics and channel states, for ``/metrics``, ``/healthz`` and the logs.
 
-Adapters call three functions and nothing else:
+One :class:`Metrics` object per process (tests build their own) holds
+``prometheus_client`` metrics registered on a :class:`CollectorRegistry` passed
+in, so two objects never share samples. Adapters call, on the object their
+:class:`bot.channel.ChannelContext` carries:
 
-* :func:`record_answer` after each reply the core built (it also writes the one
-  log line per answered message: channel, topic, confidence, language, latency,
-  never the text);
-* :func:`record_rate_limited` when the platform answered 429 / RetryAfter;
-* :func:`record_error` when handling one update failed;
-* :func:`set_channel_reachable` when its server stops or starts answering:
-  both adapters retry a lost server inside ``run()`` (the runner never sees a
-  failure), so only they can tell ``/healthz`` that the channel, though
-  running, is ``reconnecting``.
+* :meth:`Metrics.record_answer` after each reply the core built (it also writes
+  the one log line per answered message: channel, topic, confidence, language,
+  latency, never the text);
+* :meth:`Metrics.record_rate_limited` when the platform answered 429 / RetryAfter;
+* :meth:`Metrics.record_error` when handling one update failed;
+* :meth:`Metrics.set_channel_reachable` when its server stops or starts
+  answering: both adapters retry a lost server inside ``run()`` (the runner
+  never sees a failure), so only they can tell ``/healthz`` that the channel,
+  though running, is ``reconnecting``.
 
-The runner keeps :func:`set_channel_state` up to date. Everything lives in a
-module-level :class:`Metrics` (``bot.metrics.METRICS``); tests build their own
-or call :meth:`Metrics.reset`. The Prometheus text format is written by hand:
-it is a few lines, and it spares a dependency.
+The runner keeps :meth:`Metrics.set_channel_state` up to date. The metric names,
+types and labels are those of the hand-written exposition this replaced, so
+dashboards keep working; the ``*_created`` series prometheus_client adds are left
+out of :meth:`Metrics.render` for the same reason.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 log = logging.getLogger("bot.answers")
 
@@ -63,47 +70,137 @@ class ChannelStatus:
     last_error: str | None = None
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class _StateCollector(Collector):
+    """Channel states and the knowledge base, exported from :class:`Metrics`' own records.
+
+    They are kept as plain records because ``/healthz`` needs more than numbers
+    (since when, the last error); this collector turns them into samples at
+    scrape time rather than mirroring them into gauges.
+    """
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self._metrics
+        with m._lock:
+            channels = sorted((name, st.state, st.restarts) for name, st in m.channels.items())
+            version, topics = m.kb_version, m.kb_topics
+        up = GaugeMetricFamily(
+            "privacybot_channel_up", "1 while a channel is running.", labels=["channel"]
+        )
+        restarts = CounterMetricFamily(
+            "privacybot_channel_restarts", "Channel restarts.", labels=["channel"]
+        )
+        standby = GaugeMetricFamily(
+            "privacybot_channel_standby",
+            "1 while another replica runs this channel (healthy; see bot.leader).",
+            labels=["channel"],
+        )
+        for name, state, count in channels:
+            up.add_metric([name], int(state == "running"))
+            restarts.add_metric([name], count)
+            standby.add_metric([name], int(state == "standby"))
+        knowledge = GaugeMetricFamily(
+            "privacybot_knowledge_info", "The knowledge base in use.", labels=["version", "topics"]
+        )
+        if version is not None:
+            knowledge.add_metric([version, str(topics)], 1)
+        yield from (up, restarts, standby, knowledge)
 
 
-def _labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
-    if not names:
-        return ""
-    inner = ",".join(f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True))
-    return "{" + inner + "}"
+class _WithoutCreated(Collector):
+    """A registry's metrics minus the ``*_created`` samples (not in the old exposition)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        for metric in self._registry.collect():
+            metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield metric
 
 
 class Metrics:
-    """Counters, a latency histogram and channel states for one process."""
+    """Counters, a latency histogram and channel states for one process.
 
-    def __init__(self) -> None:
+    Args:
+        registry: Where the metrics are registered; a new one when None, so
+            that each :class:`Metrics` (each test) has its own samples.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
         self._lock = threading.Lock()
+        self._collectors: list[Collector] = []
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything (tests)."""
+        """Forget everything (tests): the metrics are registered afresh."""
         with self._lock:
+            for collector in self._collectors:
+                self.registry.unregister(collector)
             self.started = time.time()
-            self.messages: dict[str, int] = defaultdict(int)
-            self.answers: dict[tuple[str, str, str, str], int] = defaultdict(int)
-            self.fallbacks: dict[tuple[str, str], int] = defaultdict(int)
-            self.rate_limited: dict[str, int] = defaultdict(int)
-            self.errors: dict[tuple[str, str], int] = defaultdict(int)
-            self.reloads: dict[str, int] = defaultdict(int)
-            self.buckets: dict[str, list[int]] = {}
-            self.latency_sum: dict[str, float] = defaultdict(float)
-            self.latency_count: dict[str, int] = defaultdict(int)
             self.channels: dict[str, ChannelStatus] = {}
             self.kb_version: str | None = None
             self.kb_topics = 0
+        r = self.registry
+        # Registered in the order the families are rendered.
+        self._messages = Counter(
+            "privacybot_messages", "Messages handled, by channel.", ["channel"], registry=r
+        )
+        self._answers = Counter(
+            "privacybot_answers",
+            "Replies by channel, kind (answer/clarify/fallback), topic and language.",
+            ["channel", "kind", "topic", "language"],
+            registry=r,
+        )
+        self._fallbacks = Counter(
+            "privacybot_fallbacks",
+            "Questions the bot could not answer.",
+            ["channel", "language"],
+            registry=r,
+        )
+        self._latency = Histogram(
+            "privacybot_answer_latency_seconds",
+            "Time to answer a message.",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self._rate_limited = Counter(
+            "privacybot_rate_limited",
+            "429 / flood-wait answers received.",
+            ["channel"],
+            registry=r,
+        )
+        self._errors = Counter(
+            "privacybot_errors", "Failures handling updates.", ["channel", "kind"], registry=r
+        )
+        states = _StateCollector(self)
+        r.register(states)
+        self._reloads = Counter(
+            "privacybot_knowledge_reloads", "Knowledge base reloads.", ["result"], registry=r
+        )
+        start = Gauge("privacybot_start_time_seconds", "Process start (unix time).", registry=r)
+        start.set(self.started)
+        self._collectors = [
+            self._messages,
+            self._answers,
+            self._fallbacks,
+            self._latency,
+            self._rate_limited,
+            self._errors,
+            states,
+            self._reloads,
+            start,
+        ]
 
     # -- adapters -----------------------------------------------------------
 
     def record_message(self, channel: str) -> None:
         """Count a message handled without a core answer (a command such as /forget)."""
-        with self._lock:
-            self.messages[channel] += 1
+        self._messages.labels(channel).inc()
 
     def record_answer(self, channel: str, answer: Any, *, latency_ms: float | None = None) -> None:
         """Count one answered message, observe its latency and log one line.
@@ -120,19 +217,12 @@ class Metrics:
             latency_ms = getattr(answer, "latency_ms", None)
         topic = reply.topic_id or "none"
         kind, language = reply.kind, reply.language
-        with self._lock:
-            self.messages[channel] += 1
-            self.answers[(channel, kind, topic, language)] += 1
-            if kind == "fallback":
-                self.fallbacks[(channel, language)] += 1
-            if latency_ms is not None:
-                seconds = latency_ms / 1000.0
-                counts = self.buckets.setdefault(channel, [0] * len(LATENCY_BUCKETS))
-                for i, bound in enumerate(LATENCY_BUCKETS):
-                    if seconds <= bound:
-                        counts[i] += 1
-                self.latency_sum[channel] += seconds
-                self.latency_count[channel] += 1
+        self._messages.labels(channel).inc()
+        self._answers.labels(channel, kind, topic, language).inc()
+        if kind == "fallback":
+            self._fallbacks.labels(channel, language).inc()
+        if latency_ms is not None:
+            self._latency.labels(channel).observe(latency_ms / 1000.0)
         log.info(
             "answered",
             extra={
@@ -153,8 +243,7 @@ class Metrics:
             channel: The channel that was throttled.
             retry_after: Seconds the platform asked to wait, if it said.
         """
-        with self._lock:
-            self.rate_limited[channel] += 1
+        self._rate_limited.labels(channel).inc()
         logging.getLogger("bot.channels").warning(
             "rate limited",
             extra={"event": "rate_limited", "channel": channel, "retry_after": retry_after},
@@ -168,8 +257,7 @@ class Metrics:
             kind: A short, fixed word (``update``, ``send``, ``poll``...), never
                 a message: it becomes a metric label.
         """
-        with self._lock:
-            self.errors[(channel, kind)] += 1
+        self._errors.labels(channel, kind).inc()
 
     # -- runner ---------------------------------------------------------------
 
@@ -228,97 +316,22 @@ class Metrics:
 
     def record_reload(self, ok: bool) -> None:
         """Count a knowledge base reload, accepted or refused."""
-        with self._lock:
-            self.reloads["ok" if ok else "refused"] += 1
+        self._reloads.labels("ok" if ok else "refused").inc()
 
     # -- output ---------------------------------------------------------------
 
     def render(self) -> str:
         """The metrics in the Prometheus text exposition format (version 0.0.4)."""
-        out: list[str] = []
+        return generate_latest(_WithoutCreated(self.registry)).decode("utf-8")
 
-        def family(name: str, kind: str, help_text: str) -> None:
-            out.append(f"# HELP {name} {help_text}")
-            out.append(f"# TYPE {name} {kind}")
+    def sample(self, name: str, **labels: str) -> float | None:
+        """One sample's value, None when it was never recorded (tests, ``bench/``).
 
-        def sample(name: str, names: tuple[str, ...], values: tuple[str, ...], v: float) -> None:
-            number = repr(float(v)) if isinstance(v, float) else str(v)
-            out.append(f"{name}{_labels(names, values)} {number}")
-
-        with self._lock:
-            family("privacybot_messages_total", "counter", "Messages handled, by channel.")
-            for ch, n in sorted(self.messages.items()):
-                sample("privacybot_messages_total", ("channel",), (ch,), n)
-            family(
-                "privacybot_answers_total",
-                "counter",
-                "Replies by channel, kind (answer/clarify/fallback), topic and language.",
-            )
-            for key, n in sorted(self.answers.items()):
-                sample("privacybot_answers_total", ("channel", "kind", "topic", "language"), key, n)
-            family("privacybot_fallbacks_total", "counter", "Questions the bot could not answer.")
-            for key, n in sorted(self.fallbacks.items()):
-                sample("privacybot_fallbacks_total", ("channel", "language"), key, n)
-            family("privacybot_answer_latency_seconds", "histogram", "Time to answer a message.")
-            for ch in sorted(self.buckets):
-                for bound, n in zip(LATENCY_BUCKETS, self.buckets[ch], strict=True):
-                    sample(
-                        "privacybot_answer_latency_seconds_bucket",
-                        ("channel", "le"),
-                        (ch, repr(bound)),
-                        n,
-                    )
-                sample(
-                    "privacybot_answer_latency_seconds_bucket",
-                    ("channel", "le"),
-                    (ch, "+Inf"),
-                    self.latency_count[ch],
-                )
-                sample(
-                    "privacybot_answer_latency_seconds_sum",
-                    ("channel",),
-                    (ch,),
-                    float(self.latency_sum[ch]),
-                )
-                sample(
-                    "privacybot_answer_latency_seconds_count",
-                    ("channel",),
-                    (ch,),
-                    self.latency_count[ch],
-                )
-            family("privacybot_rate_limited_total", "counter", "429 / flood-wait answers received.")
-            for ch, n in sorted(self.rate_limited.items()):
-                sample("privacybot_rate_limited_total", ("channel",), (ch,), n)
-            family("privacybot_errors_total", "counter", "Failures handling updates.")
-            for key, n in sorted(self.errors.items()):
-                sample("privacybot_errors_total", ("channel", "kind"), key, n)
-            family("privacybot_channel_up", "gauge", "1 while a channel is running.")
-            family("privacybot_channel_restarts_total", "counter", "Channel restarts.")
-            for ch, st in sorted(self.channels.items()):
-                sample("privacybot_channel_up", ("channel",), (ch,), int(st.state == "running"))
-                sample("privacybot_channel_restarts_total", ("channel",), (ch,), st.restarts)
-            family(
-                "privacybot_channel_standby",
-                "gauge",
-                "1 while another replica runs this channel (healthy; see bot.leader).",
-            )
-            for ch, st in sorted(self.channels.items()):
-                standby = int(st.state == "standby")
-                sample("privacybot_channel_standby", ("channel",), (ch,), standby)
-            family("privacybot_knowledge_info", "gauge", "The knowledge base in use.")
-            if self.kb_version is not None:
-                sample(
-                    "privacybot_knowledge_info",
-                    ("version", "topics"),
-                    (self.kb_version, str(self.kb_topics)),
-                    1,
-                )
-            family("privacybot_knowledge_reloads_total", "counter", "Knowledge base reloads.")
-            for result, n in sorted(self.reloads.items()):
-                sample("privacybot_knowledge_reloads_total", ("result",), (result,), n)
-            family("privacybot_start_time_seconds", "gauge", "Process start (unix time).")
-            sample("privacybot_start_time_seconds", (), (), float(self.started))
-        return "\n".join(out) + "\n"
+        Args:
+            name: The sample's name (``privacybot_messages_total``).
+            **labels: All its labels (``channel="telegram"``).
+        """
+        return self.registry.get_sample_value(name, labels)
 
     def health(self) -> dict[str, Any]:
         """The ``/healthz`` document: overall status, channels and knowledge base."""
@@ -350,8 +363,13 @@ class Metrics:
         }
 
 
+# -- deprecated: the process-wide object and the module functions -----------------------
+# The adapters still report through these until they call `context.metrics.<method>`
+# (issue 11); the lead removes this section once no caller is left. New code takes a
+# `Metrics` argument instead.
+
 METRICS = Metrics()
-"""The process-wide metrics."""
+"""The process-wide metrics (deprecated: pass a :class:`Metrics` instead)."""
 
 _CURRENT: contextvars.ContextVar[Metrics] = contextvars.ContextVar("metrics", default=METRICS)
 

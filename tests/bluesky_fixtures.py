@@ -1,6 +1,5 @@
-# ruff: noqa: E501  (the YAML knowledge base below keeps its long lines)
-"""Shared helpers for the Bluesky tests: a small knowledge base, the real local
-stack on its own ports, and running the real ``python -m bot run bluesky``.
+"""Shared helpers for the Bluesky tests: the real local stack on its own ports,
+running the real ``python -m bot run bluesky``, and a channel on the fake PDS.
 
 The stack (PLC + PDS + AppView from ``@atproto/dev-env``, see
 ``tests/bluesky_stack``) is started on ports 2682-2689 and PostgreSQL 55632 with
@@ -13,22 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from collections.abc import Callable, Iterator
+import secrets
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+import pytest
 from fakes.xrpc import CID, FakeXrpc, fake_jwt  # noqa: F401  (old import path, kept for branches in flight)
-
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-T = TypeVar("T")
+from helpers import processes
+from helpers.kb import write_kb as write_test_kb  # noqa: F401  (old name, for branches in flight)
+from helpers.processes import ROOT as REPO
+from helpers.waits import wait_for as until  # noqa: F401  (old name, for branches in flight)
+from helpers.waits import wait_until
 
 STACK_ENV = {
     "BSKY_STACK_DIR": os.environ.get("PB_BSKY_STACK_DIR", "/tmp/pb-bsky-e2e"),
@@ -40,86 +36,47 @@ STACK_ENV = {
     "BSKY_CTRL_PORT": "2689",
 }
 
-LONG_STEPS = [
-    f"Step {i}: open the menu called “Privacy and safety”, then the section about data "
-    f"sharing and personalisation, and untick every box that mentions training ({i})."
-    for i in range(1, 9)
-]
 
-TEST_KB = textwrap.dedent(
-    """\
-    platform: x
-    name: X
-    topics:
-      - id: x.grok_training
-        need: ai_training
-        url: https://x.com/settings/grok_settings
-        last_verified: 2026-11-01
-        sources:
-          - {url: "https://help.x.com/en/using-x/about-grok", title: "About Grok", publisher: "X", date: 2026-10-01, kind: official}
-        en:
-          title: Stop Grok training on your posts
-          summary: Untick the Grok data sharing box in your privacy settings.
-          short: "Untick “Allow your public data … to be used for training” in Settings › Privacy and safety › Grok."
-          examples: [how do I stop grok training, stop grok from training on my posts, grok opt out of training]
-          steps:
-            web: {steps: ["Open Settings and privacy.", "Privacy and safety › Grok & third-party collaborators.", "Untick the box."]}
-            android: {steps: ["Tap your avatar › Settings and privacy.", "Privacy and safety › Grok.", "Untick the box."]}
-        fr:
-          title: Empêcher Grok de s'entraîner sur vos posts
-          summary: Décochez la case de partage de données Grok.
-          short: "Décochez « Autoriser l'utilisation de vos données publiques … pour l'entraînement » dans Paramètres › Confidentialité et sécurité › Grok."
-          examples: [comment empêcher grok de s'entraîner, empêcher grok d'utiliser mes posts, désactiver l'entraînement de grok]
-          steps:
-            web: {steps: ["Ouvrez Paramètres et confidentialité.", "Confidentialité et sécurité › Grok.", "Décochez la case."]}
-            android: {steps: ["Touchez votre avatar › Paramètres.", "Confidentialité › Grok.", "Décochez la case."]}
-      - id: x.long_answer
-        need: ai_training
-        url: https://x.com/settings/account/personalization_and_data_sharing_with_a_very_long_path
-        last_verified: 2026-11-01
-        sources:
-          - {url: "https://help.x.com/en/rules-and-policies/data-sharing-and-personalisation-very-long", title: "Data", publisher: "X", date: 2026-10-01, kind: official}
-          - {url: "https://x.com/en/privacy", title: "Privacy", publisher: "X", date: null, kind: official}
-        en:
-          title: Turn off personalisation and data sharing
-          summary: Several boxes to untick; the steps are long.
-          short: "Untick every personalisation and data sharing box 🙅🏽‍♀️ in Settings › Privacy › Data sharing — résumé: all of them."
-          examples: [turn off personalisation and data sharing, stop x sharing my data with partners, disable personalization and data sharing]
-          steps:
-            web: {steps: LONG_STEPS}
-        fr:
-          title: Désactiver la personnalisation et le partage de données
-          summary: Plusieurs cases à décocher.
-          examples: [désactiver la personnalisation et le partage de données, empêcher x de partager mes données, arrêter le partage de données avec les partenaires]
-          steps:
-            web: {steps: ["Ouvrez les paramètres.", "Décochez tout."]}
+# The stack scripts/test starts (default ports, or the ones it exported), not this
+# suite's private one.
+MAIN_STACK = {
+    "BSKY_STACK_DIR": os.environ.get("BSKY_STACK_DIR", str(REPO / ".stack")),
+    "BSKY_PG_PORT": os.environ.get("BSKY_PG_PORT", "55432"),
+    "BSKY_PLC_PORT": os.environ.get("BSKY_PLC_PORT", "2582"),
+    "BSKY_PDS_PORT": os.environ.get("BSKY_PDS_PORT", "2583"),
+    "BSKY_APPVIEW_PORT": os.environ.get("BSKY_APPVIEW_PORT", "2584"),
+    "BSKY_OZONE_PORT": os.environ.get("BSKY_OZONE_PORT", "2587"),
+    "BSKY_CTRL_PORT": os.environ.get("BSKY_CTRL_PORT", "2589"),
+}
+
+
+def stack_marks(timeout: float) -> list[pytest.MarkDecorator]:
+    """``pytestmark`` for a module needing a real stack: slow, bounded, skipped without npm."""
+    return [
+        pytest.mark.stack,
+        pytest.mark.slow,
+        pytest.mark.timeout(timeout),
+        pytest.mark.skipif(shutil.which("npm") is None, reason="the local Bluesky stack needs npm"),
+    ]
+
+
+@contextlib.contextmanager
+def running_stack(variables: dict[str, str] | None = None) -> Iterator[Any]:
+    """Start (or reuse) a stack and yield ``tests.bluesky_stack.stack`` pointed at it.
+
+    A stack started here is stopped at the end unless ``PB_BSKY_KEEP`` is set; a
+    reused one never is.
+
+    Args:
+        variables: Its ports and state folder; this suite's private stack by default.
     """
-).replace("LONG_STEPS", "[" + ", ".join(f'"{s}"' for s in LONG_STEPS) + "]")
+    with stack_env(variables):
+        from tests.bluesky_stack import stack as stack_module
 
-
-def write_test_kb(directory: Path) -> Path:
-    """Write the test knowledge base into ``directory`` and return it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "x.yaml").write_text(TEST_KB, encoding="utf-8")
-    return directory
-
-
-def wait_until(fn: Callable[[], T | None], *, timeout: float, what: str, step: float = 0.1) -> T:
-    """Poll ``fn`` until it returns something truthy; TimeoutError after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while True:
-        try:
-            value = fn()
-            if value:
-                return value
-        except Exception as exc:  # the AppView may not have caught up yet
-            last = exc
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"timed out after {timeout}s waiting for {what} (last error {last!r})"
-            )
-        time.sleep(step)
+        info = stack_module.start_stack(timeout=300)
+        yield stack_module
+        if not info.reused and not os.environ.get("PB_BSKY_KEEP"):
+            stack_module.stop_stack()
 
 
 @contextlib.contextmanager
@@ -138,72 +95,52 @@ def stack_env(variables: dict[str, str] | None = None) -> Iterator[None]:
                 os.environ[key] = value
 
 
-class BotProcess:
-    """The real ``python -m bot run bluesky`` as a subprocess, logs to a file."""
+class BotProcess(processes.BotProcess):
+    """The real ``python -m bot --kb <kb_dir> run bluesky``, its output in ``log_path``."""
 
     def __init__(self, env: dict[str, str], log_path: Path, kb_dir: Path) -> None:
-        self.env = env
-        self.log_path = log_path
+        super().__init__(env, log_path, "--kb", str(kb_dir), "run", "bluesky")
         self.kb_dir = kb_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> BotProcess:
-        """Start the bot (appending to the log file)."""
-        out = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--kb", str(self.kb_dir), "run", "bluesky"],
-            cwd=REPO,
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        out.close()
-        return self
-
-    def log(self) -> str:
-        """Everything the bot wrote so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
-        """Stop it (SIGTERM drains; SIGKILL simulates a crash) and wait, bounded."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        code = self.proc.returncode
-        self.proc = None
-        return code
 
 
 def bot_env(
     *, pds_url: str, handle: str, password: str, db: Path, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
     """Environment for the bot subprocess: only what it needs, all on 127.0.0.1."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BLUESKY_", "TELEGRAM_", "PRIVACYBOT_"))
+    variables = {
+        "BLUESKY_HANDLE": handle,
+        "BLUESKY_APP_PASSWORD": password,
+        "BLUESKY_SERVICE_URL": pds_url,
+        "BLUESKY_POLL_INTERVAL": "0.3",
+        "PRIVACYBOT_DB": str(db),
+        "PRIVACYBOT_LOG_FORMAT": "text",
     }
-    env.update(
-        {
-            "BLUESKY_HANDLE": handle,
-            "BLUESKY_APP_PASSWORD": password,
-            "BLUESKY_SERVICE_URL": pds_url,
-            "BLUESKY_POLL_INTERVAL": "0.3",
-            "PRIVACYBOT_DB": str(db),
-            "PRIVACYBOT_HEALTH_PORT": "off",
-            "PRIVACYBOT_LOG_FORMAT": "text",
-            "PYTHONUNBUFFERED": "1",
-        }
+    return processes.bot_env(**{**variables, **(extra or {})})
+
+
+def settle(stack: Any, bot: Any, timeout: float = 30.0) -> None:
+    """Wait until the bot has handled every mention sent to it so far.
+
+    A new person (no cap of theirs reached) asks last. The bot posts oldest first,
+    each mention's replies whole before the next one's (``drain`` in the Bluesky
+    adapter), so once this answer shows, nothing earlier is still to come; then
+    ``process_all`` makes the AppView show all that was written. Not usable while
+    the AppView's indexing is held: the bot would not see the question.
+
+    Args:
+        stack: ``tests.bluesky_stack.stack``, pointed at the running stack.
+        bot: The bot's account (its ``did``).
+        timeout: Seconds to wait for the answer.
+    """
+    person = stack.create_account(f"s{secrets.token_hex(4)}.test", "settle-pass-123")
+    question = stack.post_mention(person.client, bot, " how do I stop grok training")
+    wait_until(
+        lambda: replies_by(person.client, question.uri, bot.did),
+        timeout=timeout,
+        what="the answer to the question asked last",
+        step=0.2,
     )
-    env.update(extra or {})
-    return env
+    stack.process_all()
 
 
 def replies_by(client: Any, uri: str, did: str) -> list[Any]:
@@ -239,15 +176,6 @@ def fake_channel(core: Any, fake: Any, *, timeout: str = "0.5", **env: str) -> A
     channel = BlueskyChannel(core, settings)
     channel.gate.backoff_start = 0.1
     return channel
-
-
-async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Wait, without blocking the loop, until ``check()`` is true; TimeoutError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 class Running:

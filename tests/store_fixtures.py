@@ -1,4 +1,4 @@
-"""Shared fixtures for the operations tests: stores, a throwaway PostgreSQL, a tiny KB.
+"""Shared fixtures for the operations tests: stores and a throwaway PostgreSQL.
 
 Test modules load this file with ``pytest_plugins = ["store_fixtures"]``.
 
@@ -20,7 +20,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.ports import free_port
 
 from bot.store.sqlite import SQLiteStore
 
@@ -48,13 +48,6 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         """Move forward by ``datetime.timedelta(**delta)``."""
         self.now += dt.timedelta(**delta)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pg_binary(name: str) -> str | None:
@@ -182,10 +175,14 @@ StoreFactory = Callable[..., Any]
 async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     """A factory ``make_store(clock=..., salt=...)`` of opened stores of each backend.
 
+    ``make_store.backend`` names the backend; ``make_store.url`` is the PostgreSQL
+    database's URL (empty for SQLite), for a second connection of a test's own.
+
     Every store a test makes shares the same database, so a test can close one
     and open another on the same data.
     """
     opened: list[Any] = []
+    url = ""
     if request.param == "postgres":
         url = await _pg_database(request)
 
@@ -206,6 +203,7 @@ async def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         return store
 
     make.backend = request.param  # type: ignore[attr-defined]
+    make.url = url  # type: ignore[attr-defined]  # PostgreSQL: the database's URL
     yield make
     for store in opened:
         await store.close()
@@ -222,58 +220,6 @@ async def _pg_database(request: pytest.FixtureRequest) -> str:
     finally:
         await admin.close()
     return cluster.url(name)
-
-
-def write_kb(directory: Path, *, title: str = "Stop Grok training", broken: bool = False) -> Path:
-    """Write a tiny valid knowledge base (or an invalid one) into ``directory``.
-
-    Args:
-        directory: Created if needed; its ``*.yaml`` files are replaced.
-        title: The English title of the one X topic (tests change it to see a
-            reload take effect).
-        broken: Write a file whose topic lacks its sources.
-
-    Returns:
-        ``directory``.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.glob("*.yaml"):
-        old.unlink()
-    sources = (
-        ""
-        if broken
-        else (
-            "  sources:\n"
-            "  - {url: 'https://help.x.com/en/using-x/about-grok', title: About Grok,"
-            " publisher: X, date: null, kind: official}\n"
-        )
-    )
-    today = dt.date.today().isoformat()
-    (directory / "x.yaml").write_text(
-        "platform: x\n"
-        "name: X (Twitter)\n"
-        "topics:\n"
-        "- id: x.grok_training\n"
-        "  need: ai_training\n"
-        f"  last_verified: {today}\n"
-        f"{sources}"
-        "  en:\n"
-        f"    title: {title}\n"
-        "    summary: Turn off the Grok data sharing setting.\n"
-        "    examples: [how do I stop grok training, stop grok using my posts,"
-        " grok training opt out]\n"
-        "    steps:\n"
-        "      web: {steps: [Open Settings, Untick Grok]}\n"
-        "  fr:\n"
-        "    title: Empêcher Grok de s'entraîner\n"
-        "    summary: Désactivez le partage de données avec Grok.\n"
-        "    examples: [comment empêcher grok de s'entraîner, grok utilise mes posts,"
-        " désactiver entraînement grok]\n"
-        "    steps:\n"
-        "      web: {steps: [Ouvrir les paramètres, Décocher Grok]}\n",
-        encoding="utf-8",
-    )
-    return directory
 
 
 def run_async(coro: Any, timeout: float = 30) -> Any:

@@ -8,54 +8,40 @@ person would meet it, with its own SQLite file.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fakes.bot_api import FakeTelegram
+from fakes.bot_api import FakeTelegram, SentMessage
+from helpers import processes, waits
+from helpers.ports import (
+    accepts_connections,
+    free_port,  # noqa: F401  (old import path, for branches in flight)
+)
+from helpers.processes import ROOT  # noqa: F401  (old import path, for branches in flight)
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:TEST-token_for_the_fake_AAAAAAAAAA"
 START_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bot_env(fake: FakeTelegram, db: Path, **extra: str) -> dict[str, str]:
     """The environment of a bot process pointed at the fake."""
     env_file = db.with_name(db.stem + ".env")
     env_file.touch()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "BLUESKY_", "PRIVACYBOT_"))
+    variables = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": fake.url,
+        "TELEGRAM_POLL_TIMEOUT": "2",
+        "PRIVACYBOT_DB": str(db),
+        "PRIVACYBOT_SALT": "s" * 40,
+        "PRIVACYBOT_LOG_LEVEL": "INFO",
+        "PRIVACYBOT_ENV_FILE": str(env_file),
     }
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=fake.url,
-        TELEGRAM_POLL_TIMEOUT="2",
-        PRIVACYBOT_DB=str(db),
-        PRIVACYBOT_SALT="s" * 40,
-        PRIVACYBOT_HEALTH_PORT="off",
-        PRIVACYBOT_LOG_LEVEL="INFO",
-        PRIVACYBOT_ENV_FILE=str(env_file),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
+    return processes.bot_env(**{**variables, **extra})
 
 
-class BotProcess:
+class BotProcess(processes.AsyncBotProcess):
     """The real bot, ``python -m bot run telegram``, as a child process.
 
     Args:
@@ -65,60 +51,38 @@ class BotProcess:
     """
 
     def __init__(self, fake: FakeTelegram, db: Path, **extra_env: str) -> None:
+        super().__init__(bot_env(fake, db, **extra_env), db.with_suffix(".log"), "run", "telegram")
         self.fake = fake
-        self.env = bot_env(fake, db, **extra_env)
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log_path = db.with_suffix(".log")
 
     async def start(self, *, wait_for: str = "getupdates") -> BotProcess:
-        """Start the process and wait until it is serving (polling, or set its webhook)."""
+        """Start the process; wait until it serves (polling, or webhook set and listening)."""
         before = len(self.fake.calls_of("setmycommands"))
-        log = self.log_path.open("ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "telegram",
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-        )
-        log.close()
+        await super().start()
         try:
             await self.fake.wait_for(
                 lambda: len(self.fake.calls_of("setmycommands")) >= before + 2, START_TIMEOUT
             )
             if wait_for == "getupdates":
-                await self.fake.wait_for(lambda: self.fake._polling > 0, START_TIMEOUT)
+                await self.fake.wait_for(lambda: self.fake.polling > 0, START_TIMEOUT)
             else:
                 await self.fake.wait_for(lambda: self.fake.webhook.get("url"), START_TIMEOUT)
-                await asyncio.sleep(0.2)  # the webhook server listens right after setWebhook
+                await waits.wait_for(self._webhook_listens, START_TIMEOUT, what="the webhook")
         except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+            await super().stop(signal.SIGKILL)
             raise AssertionError(f"the bot did not start; log:\n{self.log()}") from None
         return self
 
-    async def stop(self, sig: int = signal.SIGTERM) -> int:
-        """Ask the process to stop and return its exit status."""
-        if self.proc is None or self.proc.returncode is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        try:
-            return await asyncio.wait_for(self.proc.wait(), 15)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-            raise AssertionError(f"the bot did not stop; log:\n{self.log()}") from None
+    async def _webhook_listens(self) -> bool:
+        """Whether the webhook port accepts connections (bound right after setWebhook)."""
+        host = self.env.get("TELEGRAM_LISTEN", "127.0.0.1")
+        return await accepts_connections(host, int(self.env.get("TELEGRAM_PORT", "8443")))
 
-    def log(self) -> str:
-        """What the process logged so far."""
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Ask the process to stop and return its exit status (0 if it never started)."""
+        status = await super().stop(sig, timeout)
+        if self.hung:
+            raise AssertionError(f"the bot did not stop; log:\n{self.log()}")
+        return status or 0
 
 
 @contextlib.asynccontextmanager
@@ -133,3 +97,28 @@ async def running_bot(fake: FakeTelegram, db: Path, **extra_env: str) -> AsyncIt
     finally:
         status = await bot.stop()
         assert status == 0, f"exit status {status}; log:\n{bot.log()}"
+
+
+UNKNOWN_COMMAND = "I don't know that command"
+
+
+async def settled(fake: FakeTelegram, user: dict, timeout: float = 15.0) -> list[SentMessage]:
+    """The person's private chat once the bot has handled everything they sent so far.
+
+    The bot handles one chat's updates in order, so once it has answered a later
+    command, nothing more comes for the earlier ones: a late duplicate would sit
+    before that answer. Sends an unknown command (``/settle``), waits for its
+    answer and returns the bot's messages before it.
+    """
+    sent = await fake.send_text(user, "/settle")
+    after = sent["message"]["message_id"]
+
+    def answer() -> int | None:
+        for i, message in enumerate(fake.chat(user["id"])):
+            if message.message_id > after and message.text.startswith(UNKNOWN_COMMAND):
+                return i
+        return None
+
+    index = await fake.wait_for(lambda: answer() is not None, timeout) and answer()
+    assert index is not None
+    return fake.chat(user["id"])[:index]

@@ -24,16 +24,16 @@ from typing import Any
 
 import aiohttp
 import pytest
+from helpers.kb import write_kb
 from pydantic import SecretStr
-from store_fixtures import write_kb
 
-from bot import runner
+from bot import reloader as reloader_module
 from bot.core import Core
 from bot.health import HealthServer, ReloadResult, admin_token, admin_token_path
 from bot.kb.loader import load_knowledge
 from bot.messages import IncomingMessage
 from bot.metrics import Metrics
-from bot.runner import KnowledgeReloader
+from bot.reloader import KnowledgeReloader
 from bot.settings import Settings
 
 pytestmark = pytest.mark.timeout(60)
@@ -144,7 +144,7 @@ class Gate:
         self.opened = threading.Event()
         self.armed = False
         self.builds = 0
-        self.real = runner.Matcher
+        self.real = reloader_module.Matcher
 
     def __call__(self, kb: Any) -> Any:
         if self.armed:
@@ -156,7 +156,7 @@ class Gate:
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     gate = Gate()
-    monkeypatch.setattr(runner, "Matcher", gate)
+    monkeypatch.setattr(reloader_module, "Matcher", gate)
     monkeypatch.setattr("bot.core.Matcher", gate)  # where it was built before
     return gate
 
@@ -201,7 +201,7 @@ async def test_one_reload_at_a_time_and_requests_meanwhile_share_one(
 STOP_DURING_RELOAD = """
 import asyncio, threading, time
 from pathlib import Path
-from bot import runner
+from bot import reloader
 from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.metrics import Metrics
@@ -209,12 +209,12 @@ from bot.metrics import Metrics
 kb_dir = Path({kb_dir!r})
 core = Core(load_knowledge(kb_dir))
 never = threading.Event()
-runner.load_knowledge = lambda directory: never.wait()  # a knowledge base that never loads
+reloader.load_knowledge = lambda directory: never.wait()  # a knowledge base that never loads
 
 async def main():
-    reloading = asyncio.ensure_future(runner.KnowledgeReloader(core, kb_dir, metrics=Metrics())())
+    reloading = asyncio.ensure_future(reloader.KnowledgeReloader(core, kb_dir, metrics=Metrics())())
     await asyncio.sleep(0.2)
-    reloading.cancel()  # what the runner does at shutdown
+    reloading.cancel()  # what the application does at shutdown
     print("stopping", flush=True)
 
 asyncio.run(main())
@@ -282,13 +282,11 @@ async def test_a_malformed_request_is_one_warning_without_traceback_or_bytes(
 async def test_kb_reload_reads_the_token_file_the_bot_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import sys
-    import types
-
-    from store_fixtures import free_port
+    from helpers.ports import free_port
 
     from bot import cli
-    from bot.runner import run_channels
+    from bot.app import Application
+    from bot.channel import ChannelContext
     from bot.store.memory import MemoryStore
 
     class Idle:
@@ -300,10 +298,15 @@ async def test_kb_reload_reads_the_token_file_the_bot_wrote(
         async def run(self, stop: asyncio.Event) -> None:
             await stop.wait()
 
-    module = types.ModuleType("idle_for_admin_tests")
-    module.is_configured = lambda env: True  # type: ignore[attr-defined]
-    module.create_channel = lambda core, env: Idle(core)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "idle_for_admin_tests", module)
+    class IdleFactory:
+        name = "idle"
+
+        def is_configured(self, env: object) -> bool:
+            return True
+
+        def create(self, context: ChannelContext) -> Idle:
+            return Idle(context.core)
+
     kb_dir = write_kb(tmp_path / "kb", title="Old title")
     db, port = tmp_path / "state" / "bot.sqlite3", free_port()
     monkeypatch.chdir(tmp_path)
@@ -316,13 +319,11 @@ async def test_kb_reload_reads_the_token_file_the_bot_wrote(
         monkeypatch.setenv(name, value)
     settings = Settings(db_path=db, health_port=port)
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_channels(
-            [], load_knowledge(kb_dir), settings=settings, store=MemoryStore(), stop=stop,
-            kb_dir=kb_dir, metrics=Metrics(),
-            env={"PRIVACYBOT_CHANNEL_MODULES": "idle=idle_for_admin_tests"},
-        )
+    app = Application(
+        load_knowledge(kb_dir), settings=settings, env={}, metrics=Metrics(),
+        factories=[IdleFactory()], store=MemoryStore(), kb_dir=kb_dir,
     )  # fmt: skip
+    task = asyncio.create_task(app.run(stop=stop))
     try:
         while not admin_token_path(settings).exists() or not listening(port):
             await asyncio.sleep(0.02)

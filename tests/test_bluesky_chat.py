@@ -14,62 +14,40 @@ caps with a clear last post, and the per-person rate limit of the core.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bluesky_fixtures import REPO, BotProcess, bot_env, stack_env, wait_until, write_test_kb
+from bluesky_fixtures import MAIN_STACK, BotProcess, bot_env, running_stack, settle, stack_marks
+from helpers.kb import write_kb
+from helpers.processes import ROOT
+from helpers.waits import wait_until
 
 from bot.render.bluesky import grapheme_len
 from bot.texts import text as phrase
 
-pytestmark = [
-    pytest.mark.stack,
-    pytest.mark.slow,
-    pytest.mark.timeout(300),
-    pytest.mark.skipif(shutil.which("npm") is None, reason="the local Bluesky stack needs npm"),
-]
+pytestmark = stack_marks(timeout=300)
 
 PW = "chat-pass-123"
 REPLY_TIMEOUT = 30.0
-SETTLE = 2.0  # after a sentinel was answered: time for a post that should not exist
 THREAD_CAP = 3
 HOUR_CAP = 4
-# The stack scripts/test starts (default ports), not the e2e module's private one.
-MAIN_STACK = {
-    "BSKY_STACK_DIR": os.environ.get("BSKY_STACK_DIR", str(REPO / ".stack")),
-    "BSKY_PG_PORT": os.environ.get("BSKY_PG_PORT", "55432"),
-    "BSKY_PLC_PORT": os.environ.get("BSKY_PLC_PORT", "2582"),
-    "BSKY_PDS_PORT": os.environ.get("BSKY_PDS_PORT", "2583"),
-    "BSKY_APPVIEW_PORT": os.environ.get("BSKY_APPVIEW_PORT", "2584"),
-    "BSKY_OZONE_PORT": os.environ.get("BSKY_OZONE_PORT", "2587"),
-    "BSKY_CTRL_PORT": os.environ.get("BSKY_CTRL_PORT", "2589"),
-}
-
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
-    with stack_env(MAIN_STACK):
-        from tests.bluesky_stack import stack as stack_module
-
-        info = stack_module.start_stack(timeout=300)
+    with running_stack(MAIN_STACK) as stack_module:
         yield stack_module
-        if not info.reused and not os.environ.get("PB_BSKY_KEEP"):
-            stack_module.stop_stack()
 
 
 def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
     sfx = secrets.token_hex(3)
     bot = stack.create_account(f"cb{sfx}.test", PW)
-    kb = write_test_kb(tmp / "kb")
+    kb = write_kb(tmp / "kb")
     env = bot_env(
         pds_url=stack.current().pds_url,
         handle=bot.handle,
@@ -79,7 +57,7 @@ def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
     )
     setup = subprocess.run(
         [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -138,14 +116,6 @@ def _wait_posts(world: dict[str, Any], uri: str, count: int, client: Any = None)
     )
 
 
-def _settled(world: dict[str, Any], client: Any) -> None:
-    """Wait until the bot answered a fresh question: everything sent before is handled."""
-    sentinel = world["stack"].post_mention(client, world["bot"], " how do I stop grok training")
-    _wait_posts(world, sentinel.uri, 1, client)
-    time.sleep(SETTLE)
-    world["stack"].process_all()
-
-
 def _facets(record: Any) -> list[tuple[str, str]]:
     data = record.text.encode()
     return [
@@ -160,8 +130,7 @@ def test_an_answer_is_one_post_with_the_link_as_facet_and_a_card(world: dict[str
     stack, alice = world["stack"], world["alice"]
     mention = stack.post_mention(alice.client, world["bot"], " how do I stop Grok training?")
     (post,) = _wait_posts(world, mention.uri, 1)
-    time.sleep(SETTLE)
-    stack.process_all()
+    settle(stack, world["bot"])
     assert len(_bot_posts(alice.client, mention.uri, world["bot"].did)) == 1  # one post only
     record = post.record
     assert grapheme_len(record.text) <= 300
@@ -180,7 +149,7 @@ def test_thanks_under_an_answer_gets_no_post(world: dict[str, Any]) -> None:
         mention = stack.post_mention(alice.client, world["bot"], " stop grok training")
         (answer,) = _wait_posts(world, mention.uri, 1)
     thanks = alice.client.send_post("thanks!", reply_to=stack.reply_refs(answer))
-    _settled(world, alice.client)
+    settle(stack, world["bot"])
     assert _bot_posts(alice.client, thanks.uri, world["bot"].did) == []
 
 
@@ -222,7 +191,7 @@ def test_an_off_topic_or_emoji_only_mention_gets_one_short_post_at_most(
     (said,) = _wait_posts(world, off.uri, 1, bob.client)
     assert grapheme_len(said.record.text) < 200
     assert "•" not in said.record.text  # no list of every topic
-    _settled(world, bob.client)
+    settle(stack, world["bot"])
     assert len(_bot_posts(bob.client, off.uri, world["bot"].did)) == 1
     assert len(_bot_posts(bob.client, emoji.uri, world["bot"].did)) <= 1
 
@@ -236,7 +205,7 @@ def test_a_thread_gets_at_most_the_cap_and_a_clear_last_post(world: dict[str, An
         last = _wait_posts(world, follow.uri, 1, carol.client)[-1]
     assert last.record.text == phrase("en", "bsky.cap.thread")  # says it stops here
     after = carol.client.send_post("and on the web?", reply_to=stack.reply_refs(last))
-    _settled(world, carol.client)
+    settle(stack, bot)
     assert _bot_posts(carol.client, after.uri, bot.did) == []  # and it does
     assert len(_bot_posts(carol.client, mention.uri, bot.did)) == THREAD_CAP
 
@@ -249,8 +218,7 @@ def test_a_person_gets_at_most_the_hourly_cap_and_a_clear_last_post(
     for n in range(HOUR_CAP + 2):
         mentions.append(stack.post_mention(dave.client, bot, f" how do I stop grok training {n}"))
     _wait_posts(world, mentions[HOUR_CAP - 1].uri, 1, dave.client)
-    time.sleep(SETTLE)
-    stack.process_all()
+    settle(stack, bot)
     counts = [len(_bot_posts(dave.client, m.uri, bot.did)) for m in mentions]
     assert counts == [1] * HOUR_CAP + [0, 0]  # oldest first
     (notice,) = _bot_posts(dave.client, mentions[HOUR_CAP - 1].uri, bot.did)
@@ -272,8 +240,7 @@ def test_the_per_person_rate_limit_applies_on_bluesky(stack: Any, tmp_path: Path
             what="two answers and the slow-down post",
             step=0.2,
         )
-        time.sleep(SETTLE)
-        stack.process_all()
+        settle(stack, bot)
         posts = [_bot_posts(eve.client, m.uri, bot.did) for m in mentions]
         assert sorted(map(len, posts)) == [0, 0, 1, 1, 1]  # 2 answers, 1 "slow down", silence
         texts = [p.record.text for found in posts for p in found]

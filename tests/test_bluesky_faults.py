@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import Running, fake_channel, until, write_test_kb
+from bluesky_fixtures import Running, fake_channel
 from fakes.xrpc import FakeXrpc
+from helpers.waits import wait_for
 
 from bot.adapters.bluesky import (
     SESSION_KEY,
@@ -41,8 +42,8 @@ async def fake() -> AsyncIterator[FakeXrpc]:
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Core:
-    return Core(load_knowledge(write_test_kb(tmp_path / "kb")), MemoryStore())
+def core(kb_dir: Path) -> Core:
+    return Core(load_knowledge(kb_dir), MemoryStore())
 
 
 # ----------------------------------------------------------------------------- settings
@@ -97,8 +98,8 @@ def test_question_text_removes_the_bot_mention_by_bytes() -> None:
 async def test_answers_a_mention_with_langs_and_records_it(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("comment empêcher grok de s'entraîner ?", langs=["fr"])
     async with Running(fake_channel(core, fake)) as channel:
-        await until(lambda: len(fake.replies_to(uri)) == 1)
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
+        await fake.polled()
     reply = fake.replies_to(uri)[0]["record"]
     assert reply["langs"] == ["fr"] and reply["text"].startswith("Décochez")
     assert reply["reply"]["root"]["uri"] == uri
@@ -113,7 +114,7 @@ async def test_429_holds_every_request_until_ratelimit_reset(core: Core, fake: F
     fake.faults["com.atproto.repo.createRecord"] = [("429", reset)]
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
     limited_at = next(t for t, n in fake.calls if n == "com.atproto.repo.createRecord")
     after = [t for t, _ in fake.calls if t > limited_at]
     assert after and min(after) >= reset, "a request went out before ratelimit-reset"
@@ -126,7 +127,7 @@ async def test_remaining_zero_header_holds_before_a_429(core: Core, fake: FakeXr
     channel.gate.observe_headers({"ratelimit-remaining": "0", "ratelimit-reset": str(reset)})
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(channel):
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
     assert min(t for t, _ in fake.calls) >= reset
 
 
@@ -134,7 +135,7 @@ async def test_500s_back_off_exponentially_then_recover(core: Core, fake: FakeXr
     fake.faults["app.bsky.notification.listNotifications"] = [("500",)] * 4
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
     polls = [t for t, n in fake.calls if n == "app.bsky.notification.listNotifications"][:5]
     gaps = [b - a for a, b in itertools.pairwise(polls)]
     assert gaps[-1] > gaps[0]  # backs off, with jitter (0.5x..1.5x) around 0.1, 0.2, 0.4, 0.8 s
@@ -146,8 +147,8 @@ async def test_timeouts_are_retried_without_duplicates(core: Core, fake: FakeXrp
     fake.faults["com.atproto.repo.createRecord"] = [("500",)]
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(uri)) == 1)
-        await asyncio.sleep(0.5)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1
 
 
@@ -161,9 +162,9 @@ async def test_reply_created_but_answer_lost_is_found_in_own_repo(
     uri = fake.add_mention("how do I stop Grok training?")
     later = fake.add_mention("turn off personalisation and data sharing")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(later)) == 1)
-        await until(lambda: fake.count("com.atproto.repo.listRecords") >= 2)
-        await asyncio.sleep(0.5)
+        await wait_for(lambda: len(fake.replies_to(later)) == 1)
+        await wait_for(lambda: fake.count("com.atproto.repo.listRecords") >= 2)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1
     assert len(fake.replies_to(later)) == 1
     assert await core.store.is_seen("post", uri)
@@ -174,15 +175,15 @@ async def test_reply_created_but_answer_lost_is_found_in_own_repo(
 async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
     # A crash lost the record of the answer; the AppView has not indexed the reply.
     fresh = Core(core.kb, MemoryStore())
     await fresh.store.set_value(WATERMARK_KEY, await core.store.get_value(WATERMARK_KEY))
     fake.appview_behind = True
     second = fake.add_mention("turn off personalisation and data sharing")
     async with Running(fake_channel(fresh, fake)):
-        await until(lambda: len(fake.replies_to(second)) == 1)
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: len(fake.replies_to(second)) == 1)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1
     assert await fresh.store.is_seen("post", uri)
 
@@ -190,12 +191,12 @@ async def test_restart_finds_unrecorded_reply_in_own_repo(core: Core, fake: Fake
 async def test_request_count_survives_a_restart(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)) as first:
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
     made = first.requests.last_window()
     assert made >= 4  # login, profile, own posts, notifications, thread, post...
     second = fake_channel(core, fake)
     async with Running(second):
-        await until(lambda: second.requests.total >= 1)
+        await wait_for(lambda: second.requests.total >= 1)
     assert second.requests.last_window() >= made + second.requests.total
 
 
@@ -211,12 +212,12 @@ async def test_expired_stored_session_logs_in_once(core: Core, fake: FakeXrpc) -
 
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)) as channel:
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
         assert fake.count("com.atproto.server.createSession") == 2
         # The session dies mid-run: one new password login, then carry on.
         fake.revoke_all()
         second = fake.add_mention("turn off personalisation and data sharing")
-        await until(lambda: len(fake.replies_to(second)) >= 1)
+        await wait_for(lambda: len(fake.replies_to(second)) >= 1)
     assert fake.count("com.atproto.server.createSession") == 3
     assert channel.stats()["answered"] == 2
     assert await core.store.get_value(SESSION_KEY) != stale
@@ -248,12 +249,12 @@ async def test_spent_write_budget_keeps_the_queue_oldest_first(core: Core, fake:
     channel = fake_channel(core, fake, **settings_env)
     channel.budget._clock = lambda: time.time() + offset[0]
     async with Running(channel):
-        await until(lambda: len(fake.created) == 3)
-        await asyncio.sleep(0.5)
+        await wait_for(lambda: len(fake.created) == 3)
+        await fake.polled()
         assert len(fake.created) == 3
         assert channel.stats()["queued"] == 2
         offset[0] = 3660.0  # an hour later
-        await until(lambda: len(fake.created) == 5)
+        await wait_for(lambda: len(fake.created) == 5)
     answered_order = [r["record"]["reply"]["parent"]["uri"] for _, r in fake.created]
     assert answered_order == uris  # oldest first (uris were created oldest first)
     for uri in uris:
@@ -264,17 +265,17 @@ async def test_bot_labelled_author_and_self_are_ignored(core: Core, fake: FakeXr
     robot = fake.add_mention("how do I stop Grok training?", author="robot", label_bot=True)
     human = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(human)) == 1)
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: len(fake.replies_to(human)) == 1)
+        await fake.polled()
     assert fake.replies_to(robot) == []
 
 
 async def test_restart_does_not_answer_twice(core: Core, fake: FakeXrpc) -> None:
     uri = fake.add_mention("how do I stop Grok training?")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1)
     later = fake.add_mention("turn off personalisation and data sharing")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(later)) >= 1)
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: len(fake.replies_to(later)) >= 1)
+        await fake.polled()
     assert len(fake.replies_to(uri)) == 1

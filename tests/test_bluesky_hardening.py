@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bluesky_fixtures import Running, fake_channel, until, write_test_kb
+from bluesky_fixtures import Running, fake_channel
 from fakes.xrpc import FakeXrpc
+from helpers.waits import wait_for
 
 from bot.adapters.bluesky import UNFINISHED_KEY, RetryLater
 from bot.core import Core
@@ -38,8 +39,8 @@ async def fake() -> AsyncIterator[FakeXrpc]:
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Core:
-    return Core(load_knowledge(write_test_kb(tmp_path / "kb")), MemoryStore())
+def core(kb_dir: Path) -> Core:
+    return Core(load_knowledge(kb_dir), MemoryStore())
 
 
 async def test_in_process_restarts_do_not_double_the_request_count(
@@ -49,7 +50,7 @@ async def test_in_process_restarts_do_not_double_the_request_count(
     for round_ in range(4):
         uri = fake.add_mention(SHORT, author=f"user{round_}")
         async with Running(channel):
-            await until(lambda u=uri: len(fake.replies_to(u)) == 1)
+            await wait_for(lambda u=uri: len(fake.replies_to(u)) == 1)
         # Every request of the process is within the window: no more, no less.
         assert channel.requests.last_window() == channel.requests.total == len(fake.calls)
 
@@ -75,8 +76,8 @@ async def test_no_reply_in_a_thread_whose_root_author_blocks_the_bot(
     inside = fake.add_mention(SHORT, author="alice", in_thread=root)
     elsewhere = fake.add_mention(SHORT, author="dave")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(elsewhere)) == 1)
-        await until(lambda: core.store._counters.get("bluesky.skipped_blocked") == 1)
+        await wait_for(lambda: len(fake.replies_to(elsewhere)) == 1)
+        await wait_for(lambda: core.store._counters.get("bluesky.skipped_blocked") == 1)
     assert fake.replies_to(inside) == []
     assert await core.store.is_seen("post", inside)  # handled: not tried again
 
@@ -85,7 +86,7 @@ async def test_a_reply_in_an_open_thread_is_answered(core: Core, fake: FakeXrpc)
     root = fake.add_post("a thread anyone may join", author="carol")
     inside = fake.add_mention(SHORT, author="alice", in_thread=root)
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(inside)) == 1)
+        await wait_for(lambda: len(fake.replies_to(inside)) == 1)
     assert fake.replies_to(inside)[0]["record"]["reply"]["root"]["uri"] == root
 
 
@@ -95,7 +96,7 @@ async def test_a_quote_that_does_not_tag_the_bot_is_not_answered(
     untagged = fake.add_mention(SHORT, author="alice", reason="quote", mention_bot=False)
     tagged = fake.add_mention(SHORT, author="bob", reason="quote")
     async with Running(fake_channel(core, fake)):
-        await until(lambda: len(fake.replies_to(tagged)) == 1)  # same page: both were read
+        await wait_for(lambda: len(fake.replies_to(tagged)) == 1)  # same page: both were read
     assert fake.replies_to(untagged) == []
 
 
@@ -118,7 +119,7 @@ async def test_a_thread_cut_after_its_first_post_is_completed_after_a_restart(
     # Answers are one post; the details asked for under one ("why?") take several.
     asked = fake.add_mention("how do I stop grok training on my posts", author="alice")
     async with Running(fake_channel(core, fake, BLUESKY_MAX_POSTS="4")):
-        await until(lambda: len(fake.replies_to(asked)) == 1)
+        await wait_for(lambda: len(fake.replies_to(asked)) == 1)
     answer = fake.replies_to(asked)[0]["uri"]
     uri = fake.add_mention(LONG, author="alice", in_thread=answer)
     # The first post goes out; then the PDS fails every post for a while.
@@ -126,16 +127,16 @@ async def test_a_thread_cut_after_its_first_post_is_completed_after_a_restart(
     first = fake_channel(core, fake, BLUESKY_MAX_POSTS="4")
     with caplog.at_level(logging.INFO):
         async with Running(first):
-            await until(lambda: len(fake.replies_to(uri)) == 1)
-            await until(lambda: not fake.faults["com.atproto.repo.createRecord"])
+            await wait_for(lambda: len(fake.replies_to(uri)) == 1)
+            await wait_for(lambda: not fake.faults["com.atproto.repo.createRecord"])
     assert len(thread_under(fake, uri)) == 1  # cut: one post of four
     assert await core.store.get_value(UNFINISHED_KEY)  # the rest is kept
 
     second = fake_channel(core, fake, BLUESKY_MAX_POSTS="4")  # a new process
     with caplog.at_level(logging.INFO):
         async with Running(second):
-            await until(lambda: len(thread_under(fake, uri)) == 4)
-            await until(lambda: not second.outbox.unfinished)
+            await wait_for(lambda: len(thread_under(fake, uri)) == 4)
+            await wait_for(lambda: not second.outbox.unfinished)
     chain = thread_under(fake, uri)
     # Every post of the completed thread keeps the thread's root (here the answer above).
     assert [p["record"]["reply"]["root"]["uri"] for p in chain] == [answer] * 4

@@ -42,18 +42,18 @@ from typing import Any
 
 import pytest
 from bluesky_fixtures import (
-    REPO,
     STACK_ENV,
     BotProcess,
     bot_env,
     fake_channel,
     replies_by,
+    settle,
     stack_env,
-    until,
-    wait_until,
-    write_test_kb,
 )
 from fakes.xrpc import FakeXrpc, fake_jwt
+from helpers.kb import write_kb
+from helpers.processes import ROOT
+from helpers.waits import wait_for, wait_until
 
 from bot.adapters.bluesky import BlueskyChannel
 from bot.core import Core
@@ -296,7 +296,7 @@ def _exactly_once(reader: Any, uris: list[str], did: str) -> None:
 @pytest.mark.timeout(150)
 def test_pds_down_for_a_while_then_back(stack: Any, proxy: PdsProxy, tmp_path: Path) -> None:
     bot, (alice,), env = _setup(stack, tmp_path, proxy, 1)
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     proc = BotProcess(env, tmp_path / "bot.log", kb).start()
     try:
         before = stack.post_mention(alice.client, bot, " how do I stop Grok training?")
@@ -325,8 +325,7 @@ def test_pds_down_for_a_while_then_back(stack: Any, proxy: PdsProxy, tmp_path: P
             step=0.5,
         )
         recovered_s = time.monotonic() - t_up
-        time.sleep(1.5)  # a duplicate, if any, would appear now
-        stack.process_all()
+        settle(stack, bot)  # a duplicate, if any, would be there by now
         _exactly_once(alice.client, [before.uri, *during], bot.did)
         assert proc.proc is not None and proc.proc.poll() is None
         log = proc.log()
@@ -344,7 +343,7 @@ def test_sigkill_between_posting_and_recording_no_second_reply(
     stack: Any, proxy: PdsProxy, tmp_path: Path
 ) -> None:
     bot, people, env = _setup(stack, tmp_path, proxy, 2)
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     mentions = [
         stack.post_mention(people[i % 2].client, bot, f" how do I stop Grok training? [{i}]").uri
         for i in range(8)
@@ -374,8 +373,7 @@ def test_sigkill_between_posting_and_recording_no_second_reply(
             what="every mention answered",
             step=0.5,
         )
-        time.sleep(1.5)
-        stack.process_all()
+        settle(stack, bot)  # a duplicate, if any, would be there by now
         _exactly_once(people[0].client, mentions, bot.did)
         log = proc.log()
         # Logs name posts by a keyed hash (their URIs carry the author's DID).
@@ -390,7 +388,7 @@ def test_sigkill_after_create_with_appview_behind_finds_reply_in_own_repo(
     stack: Any, proxy: PdsProxy, tmp_path: Path
 ) -> None:
     bot, people, env = _setup(stack, tmp_path, proxy, 2)
-    kb = write_test_kb(tmp_path / "kb")
+    kb = write_kb(tmp_path / "kb")
     mentions = [
         stack.post_mention(people[i % 2].client, bot, f" how do I stop Grok training? <{i}>").uri
         for i in range(4)
@@ -424,7 +422,9 @@ def test_sigkill_after_create_with_appview_behind_finds_reply_in_own_repo(
                 step=0.3,
             )
             answered_s = time.monotonic() - restarted
-            time.sleep(1.5)  # a duplicate, if any, would appear now
+            # The AppView is held (the bot sees no new mention, so settle() cannot
+            # serve): a window for a duplicate, read from the bot's repository.
+            time.sleep(1.5)
             counts = own_replies(bot.client, bot.did)
             assert {u: counts.get(u, 0) for u in mentions} == dict.fromkeys(mentions, 1)
             # The AppView really was behind: nobody sees the orphan reply in the thread yet.
@@ -454,10 +454,10 @@ def _run_bot(db: Path, tmp: Path, timeout: float = 30.0) -> tuple[int, str]:
         password="x",
         db=db,
     )
-    kb = write_test_kb(tmp / "kb")
+    kb = write_kb(tmp / "kb")
     done = subprocess.run(
         [sys.executable, "-m", "bot", "--kb", str(kb), "run", "bluesky"],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -557,12 +557,8 @@ def _fake_channel(core: Core, fake: FakeXrpc, **env: str) -> BlueskyChannel:
     return fake_channel(core, fake, timeout="2", **env)
 
 
-async def _wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    await until(check, timeout)
-
-
 def _core(tmp: Path) -> Core:
-    return Core(load_knowledge(write_test_kb(tmp / "kb")), MemoryStore())
+    return Core(load_knowledge(write_kb(tmp / "kb")), MemoryStore())
 
 
 @contextlib.asynccontextmanager
@@ -584,15 +580,15 @@ async def test_revoked_refresh_token_means_one_fresh_login(
     first = fake.add_mention("how do I stop Grok training?")
     channel = _fake_channel(_core(tmp_path), fake)
     async with _running(channel) as task:
-        await _wait(lambda: len(fake.replies_to(first)) == 1)
+        await wait_for(lambda: len(fake.replies_to(first)) == 1, 20.0)
         assert fake.count("com.atproto.server.createSession") == 1
         refreshes = fake.count("com.atproto.server.refreshSession")
         assert refreshes >= 1  # the SDK refreshes the short-lived access token
         fake.refresh.clear()  # the refresh token is revoked; access tokens run out
         second = fake.add_mention("turn off personalisation and data sharing")
         third = fake.add_mention("comment empêcher grok de s'entraîner ?", langs=["fr"])
-        await _wait(lambda: fake.replies_to(second) != [] and fake.replies_to(third) != [])
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: fake.replies_to(second) != [] and fake.replies_to(third) != [], 20.0)
+        await fake.polled()
         assert not task.done(), "the channel stopped"
     assert fake.count("com.atproto.server.createSession") == 2  # one fresh login, no more
     for uri in (first, second, third):
@@ -608,13 +604,13 @@ async def test_revoked_session_and_changed_password_exits_with_a_clear_message(
     try:
         db = tmp_path / "bot.sqlite3"
         env = bot_env(pds_url=fake.url, handle=fake.handle, password=fake.password, db=db)
-        kb = write_test_kb(tmp_path / "kb")
+        kb = write_kb(tmp_path / "kb")
         args = [sys.executable, "-m", "bot", "--kb", str(kb), "run", "bluesky"]
         proc = await asyncio.create_subprocess_exec(
-            *args, cwd=REPO, env=env, stdout=asyncio.subprocess.DEVNULL
+            *args, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL
         )
         uri = fake.add_mention("how do I stop Grok training?")
-        await _wait(lambda: len(fake.replies_to(uri)) == 1)
+        await wait_for(lambda: len(fake.replies_to(uri)) == 1, 20.0)
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), timeout=15)
         # The owner revokes every session and changes the app password.
@@ -622,7 +618,7 @@ async def test_revoked_session_and_changed_password_exits_with_a_clear_message(
         fake.password = "a-new-app-password"
         proc = await asyncio.create_subprocess_exec(
             *args,
-            cwd=REPO,
+            cwd=ROOT,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -652,9 +648,9 @@ async def test_budget_runs_out_mid_burst_queue_kept_resumes_each_hour(tmp_path: 
         spent_at: list[float] = []
         async with _running(channel) as task:
             for hour in range(1, 4):
-                await _wait(lambda h=hour: len(fake.created) == 100 * h, timeout=30)
+                await wait_for(lambda h=hour: len(fake.created) == 100 * h, 30)
                 spent_at.extend([now[0]] * (len(fake.created) - len(spent_at)))
-                await asyncio.sleep(0.5)  # budget spent: nothing more goes out...
+                await fake.polled()  # budget spent: nothing more goes out...
                 assert len(fake.created) == 100 * hour
                 assert channel.stats()["queued"] == 300 - 100 * hour  # ...and nothing is dropped
                 assert channel.budget.used_hour == 300
@@ -676,7 +672,7 @@ async def test_requests_are_held_before_the_5_minute_cap(tmp_path: Path) -> None
         channel = _fake_channel(_core(tmp_path), fake, BLUESKY_REQUESTS_PER_5_MIN="10")
         channel.requests.window = 2.0
         async with _running(channel) as task:
-            await _wait(lambda: all(fake.replies_to(u) for u in uris), timeout=40)
+            await wait_for(lambda: all(fake.replies_to(u) for u in uris), 40)
             assert not task.done()
         times = sorted(t for t, _ in fake.calls)
         busiest = max(sum(1 for u in times if t <= u < t + 2.0) for t in times)

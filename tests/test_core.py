@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers.replies import check_reply_shape
 
 from bot.core import Core, Forgotten
-from bot.kb.loader import load_knowledge
+from bot.kb.loader import KnowledgeBase, load_knowledge
 from bot.messages import IncomingMessage
 from bot.render.dates import format_date
 from bot.render.plain import render_plain
@@ -20,8 +21,8 @@ DEV = REPO.parent / "shared" / "eval" / "dev.yaml"
 
 
 @pytest.fixture(scope="module")
-def core() -> Core:
-    return Core(load_knowledge(REPO / "knowledge"), MemoryStore())
+def core(knowledge: KnowledgeBase) -> Core:
+    return Core(knowledge, MemoryStore())
 
 
 def _cases(path: Path) -> list[dict]:
@@ -173,28 +174,30 @@ async def test_forget_erases_user_state(core: Core) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "kind"),
     [
-        "",
-        "   \n\t ",
-        "😀🔥🙏" * 50,
-        "\x00\x01\x02\x1b[31mred\x07",
-        "a" * 100_000,
-        "grok " * 20_000,
-        "\u202eoverride\u200d\u200b",
-        "<b>hi</b> <script>alert(1)</script> **bold** [link](javascript:alert(1))",
-        "\udcff broken surrogate",
+        pytest.param("", "fallback", id="empty"),
+        pytest.param("   \n\t ", "fallback", id="blank"),
+        pytest.param("😀🔥🙏" * 50, "fallback", id="emoji"),
+        pytest.param("\x00\x01\x02\x1b[31mred\x07", "fallback", id="control"),
+        pytest.param("a" * 100_000, "fallback", id="100k"),
+        pytest.param("grok " * 20_000, "clarify", id="100k-words"),  # Grok, but which need?
+        pytest.param("\u202eoverride\u200d\u200b", "fallback", id="rtl-zwj"),
+        pytest.param(
+            "<b>hi</b> <script>alert(1)</script> **bold** [link](javascript:alert(1))",
+            "fallback",
+            id="markup",
+        ),
+        pytest.param("\udcff broken surrogate", "fallback", id="surr"),
     ],
-    ids=["empty", "blank", "emoji", "control", "100k", "100k-words", "rtl-zwj", "markup", "surr"],
 )
-async def test_hostile_input_gets_a_clear_answer(core: Core, text: str) -> None:
+async def test_hostile_input_gets_a_clear_answer(core: Core, text: str, kind: str) -> None:
     reply = await core.handle(IncomingMessage(text=text, user_id="h"))
-    assert reply.kind in {"answer", "clarify", "fallback"}
-    assert reply.title
+    assert reply.kind == kind
+    check_reply_shape(reply, core.kb)
     rendered = render_plain(reply)
     assert len(rendered) < 20_000
-    if reply.kind == "fallback":
-        assert "<script>" not in rendered
+    assert "<script>" not in rendered
 
 
 async def test_empty_message_says_so(core: Core) -> None:
@@ -203,13 +206,14 @@ async def test_empty_message_says_so(core: Core) -> None:
     assert reply.title == "I didn't find a question in your message."
 
 
-async def test_every_answer_is_counted_in_the_metrics(core: Core) -> None:
-    from bot import metrics
+async def test_every_answer_is_counted_in_the_metrics_given(core: Core) -> None:
+    from bot.metrics import Metrics
 
-    before = metrics.METRICS.messages["metrics-test"]
-    await core.handle(IncomingMessage(text="stop grok training", channel="metrics-test"))
-    assert metrics.METRICS.messages["metrics-test"] == before + 1
-    assert 'channel="metrics-test"' in metrics.METRICS.render()
+    metrics = Metrics()
+    counted = Core(core.kb, metrics=metrics)
+    await counted.handle(IncomingMessage(text="stop grok training", channel="metrics-test"))
+    assert metrics.sample("privacybot_messages_total", channel="metrics-test") == 1
+    assert 'channel="metrics-test"' in metrics.render()
 
 
 # -- issue 10: platform x need, seven languages, conversations -------------------------
@@ -283,9 +287,38 @@ async def test_polite_question_and_pasted_url_and_article_phrase_are_understood(
     assert (await core.handle(IncomingMessage(text=article))).topic_id == "x.third_party_sharing"
 
 
-async def test_zero_width_characters_do_not_split_words(core: Core) -> None:
-    reply = await core.handle(IncomingMessage(text="stop gr\u200bok tra\u200dining"))
-    assert reply.topic_id == "x.grok_training"
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        pytest.param("stop gr\u200bok tra\u200dining", "x.grok_training", id="zero-width-chars"),
+        pytest.param(
+            "o copilot treina com as minhas conversas?",
+            "microsoft.copilot_training",
+            id="training-on-my-chats-is-training-not-history",
+        ),
+        pytest.param(
+            "https://x.com/settings/data_sharing_with_business_partners ?",
+            "x.third_party_sharing",
+            id="a-pasted-settings-link",
+        ),
+        pytest.param(
+            "https://x.com/settings/grok_settings how do I turn this off",
+            "x.grok_training",
+            id="a-pasted-settings-link-and-words",
+        ),
+        pytest.param(
+            "あなたは私のどんなデータを保存していますか",
+            "bot.privacy",
+            id="what-the-bot-keeps-is-about-the-bot-not-a-download",
+        ),
+        pytest.param(
+            "私のどんなデータを保存してるの？", "bot.privacy", id="what-the-bot-keeps-casually"
+        ),
+    ],
+)
+async def test_a_message_is_answered_with_its_topic(core: Core, text: str, topic: str) -> None:
+    reply = await core.handle(IncomingMessage(text=text))
+    assert (reply.kind, reply.topic_id) == ("answer", topic)
 
 
 @pytest.mark.parametrize(
@@ -413,19 +446,6 @@ async def test_short_messages_are_answered_in_their_language_not_the_platform_na
 
 
 @pytest.mark.parametrize(
-    ("text", "topic"),
-    [
-        ("o copilot treina com as minhas conversas?", "microsoft.copilot_training"),
-    ],
-)
-async def test_training_on_my_chats_is_training_not_history(
-    core: Core, text: str, topic: str
-) -> None:
-    reply = await core.handle(IncomingMessage(text=text))
-    assert reply.topic_id == topic
-
-
-@pytest.mark.parametrize(
     "text", ["cancellare la cronologia di chatgpt", "delete my microsoft account"]
 )
 async def test_no_neighbouring_topic_stands_in_for_a_missing_one(core: Core, text: str) -> None:
@@ -467,28 +487,3 @@ async def test_acknowledgements_and_laughter_get_a_friendly_line_in_their_langua
 ) -> None:
     reply = await core.handle(IncomingMessage(text=text))
     assert (reply.kind, reply.language) == ("smalltalk", language)
-
-
-@pytest.mark.parametrize(
-    ("text", "topic"),
-    [
-        ("https://x.com/settings/data_sharing_with_business_partners ?", "x.third_party_sharing"),
-        ("https://x.com/settings/grok_settings how do I turn this off", "x.grok_training"),
-    ],
-)
-async def test_a_pasted_settings_link_says_the_platform_and_the_setting(
-    core: Core, text: str, topic: str
-) -> None:
-    reply = await core.handle(IncomingMessage(text=text))
-    assert reply.topic_id == topic
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["あなたは私のどんなデータを保存していますか", "私のどんなデータを保存してるの？"],
-)
-async def test_what_the_bot_keeps_is_asked_about_the_bot_not_a_download(
-    core: Core, text: str
-) -> None:
-    reply = await core.handle(IncomingMessage(text=text))
-    assert reply.topic_id == "bot.privacy"

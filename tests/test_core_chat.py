@@ -73,3 +73,13 @@ async def test_a_button_choice_shows_the_part_and_keeps_the_chosen_language(core
     shown = await core.choose("telegram", "6", TOPIC, "fr", surface="android")
     assert shown is not None and (shown.part, shown.surface) == ("short", "android")
     assert await core.choose("telegram", "6", "x.gone", "fr") is None
+
+
+def test_a_menu_offers_every_topic_but_the_bots_own_pages(core: Core) -> None:
+    menu = core.menu("fr")
+    assert [c.value for c in menu] == [t.id for t in KB.topics.values() if t.platform != "bot"]
+    assert menu[0].label == KB.topics[menu[0].value].lang("fr").title
+    assert "bot.help" not in {c.value for c in menu}
+    help_page = core.page("bot.help", "fr")
+    assert help_page is not None and (help_page.topic_id, help_page.language) == ("bot.help", "fr")
+    assert core.page("bot.nothing_here", "fr") is None

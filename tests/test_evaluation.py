@@ -11,7 +11,7 @@ import pytest
 
 from bot.core import Core
 from bot.evaluation import evaluate_async, format_report, load_file
-from bot.kb.loader import load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.store.memory import MemoryStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,8 +19,8 @@ EVAL = Path(__file__).parent / "eval"
 
 
 @pytest.fixture(scope="module")
-def core() -> Core:
-    return Core(load_knowledge(REPO / "knowledge"), MemoryStore())
+def core(knowledge: KnowledgeBase) -> Core:
+    return Core(knowledge, MemoryStore())
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from store_fixtures import write_kb
 
 from bot.core import Core
 from bot.health import HealthServer, ReloadResult, _is_loopback
@@ -42,14 +41,16 @@ def parse_prometheus(text: str) -> dict[str, float]:
         name = match["name"]
         family = re.sub(r"_(bucket|sum|count)$", "", name)
         assert name in typed or family in typed, f"{name} has no # TYPE line"
-        key = f"{name}{{{match['labels']}}}" if match["labels"] else name
+        # Keyed with the labels in name order: the order on the line carries no meaning.
+        labels = ",".join(sorted(re.findall(r'[a-z_]+="(?:[^"\\]|\\.)*"', match["labels"] or "")))
+        key = f"{name}{{{labels}}}" if labels else name
         samples[key] = float(match["value"])
     return samples
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Core:
-    return Core(load_knowledge(write_kb(tmp_path / "kb")))
+def core(kb_dir: Path) -> Core:
+    return Core(load_knowledge(kb_dir))
 
 
 async def test_answers_fallbacks_and_latency_are_counted(core: Core) -> None:
@@ -66,7 +67,7 @@ async def test_answers_fallbacks_and_latency_are_counted(core: Core) -> None:
 
     assert samples['privacybot_messages_total{channel="telegram"}'] == 3
     assert samples['privacybot_messages_total{channel="bluesky"}'] == 1
-    key = 'channel="telegram",kind="answer",topic="x.grok_training",language="en"'
+    key = 'channel="telegram",kind="answer",language="en",topic="x.grok_training"'
     assert samples[f"privacybot_answers_total{{{key}}}"] == 2
     assert samples['privacybot_fallbacks_total{channel="bluesky",language="en"}'] == 1
     assert samples['privacybot_rate_limited_total{channel="telegram"}'] == 1
@@ -108,7 +109,7 @@ def test_label_values_are_escaped() -> None:
     metrics = Metrics()
     metrics.set_knowledge('v"1\\x\n', 3)
     samples = parse_prometheus(metrics.render())
-    assert samples['privacybot_knowledge_info{version="v\\"1\\\\x\\n",topics="3"}'] == 1
+    assert samples['privacybot_knowledge_info{topics="3",version="v\\"1\\\\x\\n"}'] == 1
 
 
 def test_channel_states_make_the_health_status() -> None:
@@ -191,7 +192,7 @@ async def test_server_reports_channels_kb_and_metrics() -> None:
     }
     assert samples['privacybot_channel_up{channel="telegram"}'] == 1
     assert samples['privacybot_channel_up{channel="bluesky"}'] == 0
-    assert samples['privacybot_knowledge_info{version="abc123",topics="18"}'] == 1
+    assert samples['privacybot_knowledge_info{topics="18",version="abc123"}'] == 1
 
 
 async def test_reload_endpoint_answers_200_or_422() -> None:

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from store_fixtures import write_kb
 
 from bot.kb.files import MAX_FILE_BYTES, KnowledgeReader, RefusedFile
 from bot.kb.loader import KnowledgeError, default_dir, load_knowledge
@@ -52,31 +51,31 @@ def refused(problems: list[str], path: Path, reason: str) -> bool:
     return any(p.startswith(f"{path}: -: -: ") and reason in p for p in problems)
 
 
-def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_a_fifo_is_refused_without_hanging(kb_dir: Path) -> None:
+    kb = kb_dir
     fifo = kb / "zz-pipe.yaml"
     os.mkfifo(fifo)
     problems = problems_of(kb)
     assert refused(problems, fifo, "a FIFO, not a regular file"), problems
 
 
-def test_a_symlink_to_dev_zero_is_refused(tmp_path: Path) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_a_symlink_to_dev_zero_is_refused(kb_dir: Path) -> None:
+    kb = kb_dir
     link = kb / "zero.yaml"
     link.symlink_to("/dev/zero")
     problems = problems_of(kb)
     assert refused(problems, link, "a character device"), problems
 
 
-def test_a_directory_named_yaml_is_refused(tmp_path: Path) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_a_directory_named_yaml_is_refused(kb_dir: Path) -> None:
+    kb = kb_dir
     (kb / "folder.yaml").mkdir()
     problems = problems_of(kb)
     assert refused(problems, kb / "folder.yaml", "a directory"), problems
 
 
-def test_a_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_a_symlink_to_a_regular_file_is_read(kb_dir: Path, tmp_path: Path) -> None:
+    kb = kb_dir
     (files := tmp_path / "kb-real").mkdir()
     for path in kb.glob("*.yaml"):
         (files / path.name).write_bytes(path.read_bytes())
@@ -85,10 +84,8 @@ def test_a_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
     assert problems_of(kb) == []
 
 
-def test_a_file_over_the_size_limit_is_refused_after_reading_only_the_limit(
-    tmp_path: Path,
-) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_a_file_over_the_size_limit_is_refused_after_reading_only_the_limit(kb_dir: Path) -> None:
+    kb = kb_dir
     big = kb / "big.yaml"
     big.write_bytes(b"# padding\n" * (MAX_FILE_BYTES // 10 + 1))
     problems = problems_of(kb)
@@ -106,8 +103,8 @@ def test_the_folder_as_a_whole_has_a_size_limit(tmp_path: Path) -> None:
         reader.read(paths[2])
 
 
-def test_yaml_aliases_that_expand_exponentially_are_refused_quickly(tmp_path: Path) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_yaml_aliases_that_expand_exponentially_are_refused_quickly(kb_dir: Path) -> None:
+    kb = kb_dir
     laughs = kb / "laughs.yaml"
     laughs.write_text(BILLION_LAUGHS, encoding="utf-8")  # 81 aliases, 9**9 leaves
     started = time.monotonic()
@@ -116,8 +113,8 @@ def test_yaml_aliases_that_expand_exponentially_are_refused_quickly(tmp_path: Pa
     assert time.monotonic() - started < 10  # before: 20 s and 2 GB for 268 kB
 
 
-def test_too_many_yaml_aliases_are_refused(tmp_path: Path) -> None:
-    kb = write_kb(tmp_path / "kb")
+def test_too_many_yaml_aliases_are_refused(kb_dir: Path) -> None:
+    kb = kb_dir
     many = kb / "many.yaml"
     many.write_text(
         "a: &a x\nplatform: x\nname: X\nlist: [" + ", ".join(["*a"] * 101) + "]\ntopics: []\n",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.loader import load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Matcher, detect_surface
 from bot.nlu.normalize import MAX_CHARS, canonical, clean
@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return Matcher(load_knowledge(REPO / "knowledge"))
+def matcher(knowledge: KnowledgeBase) -> Matcher:
+    return Matcher(knowledge)
 
 
 def test_clean_folds_accents_case_links_mentions_and_emoji() -> None:
@@ -92,7 +92,9 @@ def test_typos_are_corrected(matcher: Matcher, typo: str) -> None:
 
 
 def test_correction_does_not_invent_words(matcher: Matcher) -> None:
-    assert matcher._correct("montreal") == "montreal"
+    # "montreal" is two edits from the French "montrer": too far for an 8-letter word.
+    assert matcher.understand("comment montrer").ranked  # what it would match if corrected
+    assert matcher.understand("comment montreal").ranked == ()
 
 
 def test_platform_alone_offers_that_platforms_topics(matcher: Matcher) -> None:

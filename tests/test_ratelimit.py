@@ -6,7 +6,7 @@ import pytest
 
 from bot.core import Core
 from bot.errors import ConfigError
-from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.ratelimit import DEFAULT_USER_RATE, Rate, UserRateLimiter, Verdict
 from bot.settings import Settings
 
@@ -97,13 +97,15 @@ def test_memory_stays_bounded_under_many_one_off_senders(clock: Clock) -> None:
     assert len(limiter) < 1200  # about one window's worth, plus one pruning period
 
 
-def test_core_admit_without_a_limiter_allows_everything() -> None:
-    core = Core(load_knowledge(default_dir()))
+def test_core_admit_without_a_limiter_allows_everything(knowledge: KnowledgeBase) -> None:
+    core = Core(knowledge)
     assert all(core.admit("telegram", "1") is Verdict.ALLOW for _ in range(100))
 
 
-def test_core_admit_uses_the_limiter_and_lets_anonymous_messages_through(clock: Clock) -> None:
-    core = Core(load_knowledge(default_dir()), limiter=UserRateLimiter(Rate(1, 60), clock=clock))
+def test_core_admit_uses_the_limiter_and_lets_anonymous_messages_through(
+    clock: Clock, knowledge: KnowledgeBase
+) -> None:
+    core = Core(knowledge, limiter=UserRateLimiter(Rate(1, 60), clock=clock))
     assert core.admit("telegram", "1") is Verdict.ALLOW
     assert core.admit("telegram", "1") is Verdict.WARN
     assert core.admit("telegram", "1") is Verdict.DROP

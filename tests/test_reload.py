@@ -10,19 +10,22 @@ import asyncio
 import os
 import signal
 import socket
-import sys
-import types
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from helpers.kb import write_kb
+from helpers.ports import free_port
+from helpers.waits import wait_for
 from pydantic import SecretStr
-from store_fixtures import free_port, write_kb
 
 from bot import cli
+from bot.app import Application
+from bot.channel import ChannelContext
 from bot.core import Core
 from bot.kb.loader import load_knowledge
 from bot.metrics import Metrics
-from bot.runner import KnowledgeReloader, run_channels
+from bot.reloader import KnowledgeReloader
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
@@ -36,27 +39,61 @@ class IdleChannel:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self.running = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.running.set()  # the application's signal handlers are in place by now
         await stop.wait()
 
 
+class IdleFactory:
+    """Builds the idle channel and keeps it in ``made``."""
+
+    name = "idle"
+
+    def __init__(self) -> None:
+        self.made: dict[str, IdleChannel] = {}
+
+    def is_configured(self, env: Mapping[str, str]) -> bool:
+        return True
+
+    def create(self, context: ChannelContext) -> IdleChannel:
+        self.made["idle"] = IdleChannel(context.core)
+        return self.made["idle"]
+
+
+class ReloadWatch(Metrics):
+    """Metrics that also queue every reload's outcome, so a test can await it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outcomes: asyncio.Queue[bool] = asyncio.Queue()
+
+    def record_reload(self, ok: bool) -> None:
+        super().record_reload(ok)
+        self.outcomes.put_nowait(ok)
+
+
 @pytest.fixture
-def idle_module(monkeypatch: pytest.MonkeyPatch) -> dict[str, IdleChannel]:
-    made: dict[str, IdleChannel] = {}
-    module = types.ModuleType("idle_channel_for_tests")
-
-    def create_channel(core: Core, env: object) -> IdleChannel:
-        made["idle"] = IdleChannel(core)
-        return made["idle"]
-
-    module.is_configured = lambda env: True  # type: ignore[attr-defined]
-    module.create_channel = create_channel  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "idle_channel_for_tests", module)
-    return made
+def idle_module() -> IdleFactory:
+    return IdleFactory()
 
 
-ENV = {"PRIVACYBOT_CHANNEL_MODULES": "idle=idle_channel_for_tests"}
+def run_app(
+    kb_dir: Path,
+    factory: IdleFactory,
+    settings: Settings,
+    stop: asyncio.Event,
+    metrics: Metrics | None = None,
+) -> asyncio.Task[int]:
+    """Run the application on ``kb_dir`` with the idle channel until ``stop``."""
+    app = Application(
+        load_knowledge(kb_dir), settings=settings, env={}, metrics=metrics or Metrics(),
+        factories=[factory], store=MemoryStore(), kb_dir=kb_dir,
+    )  # fmt: skip
+    return asyncio.create_task(app.run(stop=stop))
+
+
 ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
@@ -67,14 +104,6 @@ def listening(port: int) -> bool:
 
 def title(core: Core) -> str:
     return core.topic_reply("x.grok_training", "en").title
-
-
-async def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_good_version_is_swapped_in(tmp_path: Path) -> None:
@@ -89,7 +118,8 @@ async def test_good_version_is_swapped_in(tmp_path: Path) -> None:
     assert result.version == core.kb.version != old_version
     assert title(core) == "New title"
     assert metrics.kb_version == core.kb.version
-    assert metrics.reloads == {"ok": 1}
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="ok") == 1
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="refused") is None
 
 
 async def test_invalid_version_is_refused_and_the_old_kept(tmp_path: Path) -> None:
@@ -104,7 +134,8 @@ async def test_invalid_version_is_refused_and_the_old_kept(tmp_path: Path) -> No
     assert result.version == old_version == core.kb.version
     assert any("x.grok_training: sources" in p for p in result.problems)
     assert title(core) == "Old title"
-    assert metrics.reloads == {"refused": 1}
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="refused") == 1
+    assert metrics.sample("privacybot_knowledge_reloads_total", result="ok") is None
 
 
 async def test_missing_folder_is_refused(tmp_path: Path) -> None:
@@ -114,29 +145,26 @@ async def test_missing_folder_is_refused(tmp_path: Path) -> None:
     assert not result.ok and result.problems
 
 
-async def test_sighup_reloads_the_running_bot(
-    tmp_path: Path, idle_module: dict[str, IdleChannel]
-) -> None:
+async def test_sighup_reloads_the_running_bot(tmp_path: Path, idle_module: IdleFactory) -> None:
     kb_dir = write_kb(tmp_path / "kb", title="Old title")
     settings = Settings(db_path=Path(":memory:"), health_port=None)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_channels(
-            [], load_knowledge(kb_dir), env=ENV, settings=settings, store=MemoryStore(),
-            stop=stop, kb_dir=kb_dir, metrics=Metrics(),
-        )
-    )  # fmt: skip
+    stop, metrics = asyncio.Event(), ReloadWatch()
+    task = run_app(kb_dir, idle_module, settings, stop, metrics)
     try:
-        await wait_for(lambda: "idle" in idle_module)
-        core = idle_module["idle"].core
+        await wait_for(lambda: "idle" in idle_module.made)
+        await asyncio.wait_for(idle_module.made["idle"].running.wait(), 5)
+        core = idle_module.made["idle"].core
         write_kb(kb_dir, title="After SIGHUP")
-        await asyncio.sleep(0.05)  # let the runner install its handlers
         os.kill(os.getpid(), signal.SIGHUP)
-        await wait_for(lambda: title(core) == "After SIGHUP")
+        assert await asyncio.wait_for(metrics.outcomes.get(), 10) is True
+        assert title(core) == "After SIGHUP"
         write_kb(kb_dir, title="Broken", broken=True)
         os.kill(os.getpid(), signal.SIGHUP)
-        await asyncio.sleep(0.3)
+        assert await asyncio.wait_for(metrics.outcomes.get(), 10) is False  # refused
         assert title(core) == "After SIGHUP"
+        reloads = "privacybot_knowledge_reloads_total"
+        assert metrics.sample(reloads, result="ok") == 1
+        assert metrics.sample(reloads, result="refused") == 1
     finally:
         stop.set()
         assert await asyncio.wait_for(task, 10) == 0
@@ -144,7 +172,7 @@ async def test_sighup_reloads_the_running_bot(
 
 async def test_kb_reload_command_talks_to_the_running_bot(
     tmp_path: Path,
-    idle_module: dict[str, IdleChannel],
+    idle_module: IdleFactory,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -158,16 +186,11 @@ async def test_kb_reload_command_talks_to_the_running_bot(
         db_path=Path(":memory:"), health_port=port, admin_token=SecretStr(ADMIN_TOKEN)
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_channels(
-            [], load_knowledge(kb_dir), env=ENV, settings=settings, store=MemoryStore(),
-            stop=stop, kb_dir=kb_dir, metrics=Metrics(),
-        )
-    )  # fmt: skip
+    task = run_app(kb_dir, idle_module, settings, stop)
     try:
-        await wait_for(lambda: "idle" in idle_module)
+        await wait_for(lambda: "idle" in idle_module.made)
         await wait_for(lambda: listening(port))  # the health server starts after the channels
-        core = idle_module["idle"].core
+        core = idle_module.made["idle"].core
 
         write_kb(kb_dir, title="Reloaded by command")
         assert await asyncio.to_thread(cli.main, ["kb", "reload"]) == 0

@@ -6,13 +6,14 @@ import datetime as dt
 import subprocess
 import sys
 
+from helpers.replies import topics_reply
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
-from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
-from bot.messages import Choice, Reply, SourceRef
+from bot.messages import Reply, SourceRef
 from bot.render.bluesky import (
     MAX_GRAPHEMES,
     ExternalEmbed,
@@ -96,8 +97,10 @@ def test_short_answer_fits_one_post_with_the_direct_link_facet() -> None:
     assert asked.facets[-1].uri == "https://x.com/settings/grok_settings"
 
 
-def test_every_topic_is_one_post_with_a_link_facet_and_a_card_when_it_has_a_url() -> None:
-    core = Core(load_knowledge(default_dir()))
+def test_every_topic_is_one_post_with_a_link_facet_and_a_card_when_it_has_a_url(
+    knowledge: KnowledgeBase,
+) -> None:
+    core = Core(knowledge)
     for topic_id, topic in core.kb.topics.items():
         for language in LANGUAGES:
             posts = render_bluesky(core.topic_reply(topic_id, language))
@@ -136,14 +139,11 @@ def test_detail_parts_sources_dated_in_the_reply_language() -> None:
 
 
 def test_off_topic_is_one_short_post_and_smalltalk_one_line() -> None:
-    fallback = Reply(
-        kind="fallback",
-        language="en",
-        topic_id=None,
-        confidence=0.0,
-        title="Sorry, I don't know how to answer that.",
+    fallback = topics_reply(
+        "fallback",
+        "en",
+        "Sorry, I don't know how to answer that.",
         items=tuple(f"Topic {i}" for i in range(16)),
-        labels=labels("en"),
     )
     (post,) = render_bluesky(fallback)
     assert "Topic" not in post.text and grapheme_len(post.text) < 200
@@ -216,18 +216,12 @@ def test_a_link_is_never_cut() -> None:
 
 
 def test_clarify_lists_the_choices() -> None:
-    reply = Reply(
-        kind="clarify",
-        language="en",
-        topic_id=None,
-        confidence=0.4,
-        title="Which one do you mean?",
+    reply = topics_reply(
+        "clarify",
+        "en",
+        "Which one do you mean?",
+        {"a": "Stop Grok training", "b": "Delete account"},
         summary="Your question could be about several things:",
-        choices=(
-            Choice("topic", "a", "Stop Grok training"),
-            Choice("topic", "b", "Delete account"),
-        ),
-        labels=labels("en"),
     )
     posts = render_bluesky(reply)
     (post,) = posts
@@ -297,15 +291,12 @@ def test_fuzz_render_reply(steps: list[str], short: str) -> None:
 
 
 def test_not_covered_numbers_what_exists_and_asks_for_a_number() -> None:
-    reply = Reply(
-        kind="not_covered",
-        language="fr",
-        topic_id=None,
-        confidence=0.5,
-        title="Je n'ai rien sur Pinterest et l'IA.",
+    reply = topics_reply(
+        "not_covered",
+        "fr",
+        "Je n'ai rien sur Pinterest et l'IA.",
+        {"a": "Compte privé", "b": "Supprimer"},
         summary="Voici ce que j'ai :",
-        choices=(Choice("topic", "a", "Compte privé"), Choice("topic", "b", "Supprimer")),
-        labels=labels("fr"),
     )
     (post,) = render_bluesky(reply)
     assert "Voici ce que j'ai\u202f:\n\n1. Compte privé\n2. Supprimer" in post.text
@@ -319,3 +310,25 @@ def test_a_link_longer_than_a_post_is_shown_short_and_kept_whole() -> None:
     posts = split_posts([[Span(url, url)]])
     assert all(grapheme_len(p.text) <= MAX_GRAPHEMES for p in posts)
     assert [f.uri for p in posts for f in p.facets] == [url]
+
+
+def test_a_link_goes_to_the_host_the_reader_sees() -> None:
+    # Found by the hostile-input property test: a URL written inside another link's
+    # path made the whole text link to the hidden host.
+    from bot.render.bluesky import Span, autolink
+
+    text = "see www.example.com/a?https://x.com/settings/grok_settings now"
+    links = [(span.text, span.uri) for span in autolink(Span(text)) if span.uri]
+    assert links == [
+        (
+            "www.example.com/a?https://x.com/settings/grok_settings",
+            "https://www.example.com/a?https://x.com/settings/grok_settings",
+        )
+    ]
+    assert [s.uri for s in autolink(Span("HTTP://Example.com/a"))] == ["http://example.com/a"]
+
+
+def test_no_post_is_only_a_blank() -> None:
+    # Found by the property test: a word cut at the limit left its no-break space alone.
+    posts = split_posts([[Span("aaaaaaaa"), Span("aaaa\xa0")]], max_graphemes=12)
+    assert [p.text for p in posts] == ["aaaaaaaaaaaa"]

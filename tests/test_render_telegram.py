@@ -14,11 +14,12 @@ import sys
 
 import pytest
 from fakes.bot_api import parse_html, utf16_len
+from helpers.replies import topics_reply
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
-from bot.kb.loader import default_dir, load_knowledge
+from bot.kb.loader import KnowledgeBase
 from bot.kb.schema import LANGUAGES
 from bot.messages import Choice, Reply, SourceRef, SurfaceAnswer
 from bot.render.telegram_html import (
@@ -134,8 +135,10 @@ def test_visible_length_counts_what_telegram_shows_not_the_html() -> None:
             assert visible_length(chunk) == utf16_len(parse_html(chunk)[0])
 
 
-def test_every_topic_s_short_answer_is_one_message_mostly_within_one_screen() -> None:
-    core = Core(load_knowledge(default_dir()))
+def test_every_topic_s_short_answer_is_one_message_mostly_within_one_screen(
+    knowledge: KnowledgeBase,
+) -> None:
+    core = Core(knowledge)
     lengths = []
     for topic_id in core.kb.topics:
         for language in LANGUAGES:
@@ -186,36 +189,24 @@ def test_emoji_count_double_toward_the_limit() -> None:
 
 
 def test_clarify_and_fallback_render_their_choices() -> None:
-    clarify = Reply(
-        kind="clarify",
-        language="en",
-        topic_id=None,
-        confidence=0.4,
-        title="Which one do you mean?",
+    clarify = topics_reply(
+        "clarify",
+        "en",
+        "Which one do you mean?",
+        {"x.a": "A <1>", "x.b": "B & C"},
         summary="Your question could be about several things:",
         surface="ios",
-        choices=(Choice("topic", "x.a", "A <1>"), Choice("topic", "x.b", "B & C")),
-        labels=labels("en"),
     )
     (html,) = render_reply(clarify)
     assert "1. A <1>" in parse_html(html)[0]
     rows = reply_keyboard(clarify)
     assert [b.data for row in rows for b in row] == ["c:en:x.a:ios", "c:en:x.b:ios"]
     assert [b.label for row in rows for b in row] == ["1. A <1>", "2. B & C"]
-    fallback = Reply(
-        kind="fallback",
-        language="fr",
-        topic_id=None,
-        confidence=0.0,
-        title="Désolé",
-        items=("Un", "Deux"),
-        choices=(Choice("topic", "x.a", "A"),),
-        labels=labels("fr"),
-    )
+    fallback = topics_reply("fallback", "fr", "Désolé", {"x.a": "A"}, items=("Un", "Deux"))
     (html,) = render_reply(fallback)  # one short message, not a list of every topic
     assert "Un" not in visible([html])
     assert reply_keyboard(fallback)[0][0].data == "c:fr:x.a"
-    smalltalk = Reply(kind="smalltalk", language="en", topic_id=None, confidence=1.0, title="Hi!")
+    smalltalk = topics_reply("smalltalk", "en", "Hi!", confidence=1.0)
     assert visible(render_reply(smalltalk)) == "Hi!"
     assert reply_keyboard(smalltalk) == []
 
@@ -314,15 +305,12 @@ def test_plain_text_is_escaped_and_split(limit: int) -> None:
 
 
 def test_not_covered_offers_numbered_buttons() -> None:
-    reply = Reply(
-        kind="not_covered",
-        language="en",
-        topic_id=None,
-        confidence=0.5,
-        title="I have nothing on Pinterest and AI yet.",
+    reply = topics_reply(
+        "not_covered",
+        "en",
+        "I have nothing on Pinterest and AI yet.",
+        {"x.a": "Private account", "x.b": "Delete"},
         summary="Here is what I have:",
-        choices=(Choice("topic", "x.a", "Private account"), Choice("topic", "x.b", "Delete")),
-        labels=labels("en"),
     )
     (html,) = render_reply(reply)
     assert "1. Private account\n2. Delete" in parse_html(html)[0]
@@ -349,10 +337,10 @@ ENGLISH_FRAGMENTS = (
 )
 
 
-def test_no_english_fragment_in_any_french_part_on_either_channel() -> None:
+def test_no_english_fragment_in_any_french_part_on_either_channel(knowledge: KnowledgeBase) -> None:
     from bot.render.bluesky import render_bluesky
 
-    core = Core(load_knowledge(default_dir()))
+    core = Core(knowledge)
     for topic_id, topic in core.kb.topics.items():
         if not topic.has_language("fr"):
             continue

@@ -22,10 +22,7 @@ import re
 import secrets
 import shutil
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +30,11 @@ from typing import Any
 import httpx
 import pytest
 from fakes.bot_api import SECRET_HEADER, FakeTelegram
+from helpers.ports import free_port
+from helpers.processes import BotProcess
+from helpers.waits import wait_for
 from store_fixtures import SALT, _pg_database
-from telegram_fixtures import TOKEN, bot_env, free_port
+from telegram_fixtures import TOKEN, bot_env
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
@@ -115,21 +115,14 @@ class RoundRobin:
             await self._runner.cleanup()
 
 
-@dataclass
-class Replica:
+class Replica(BotProcess):
     """One ``python -m bot run telegram bluesky`` process."""
 
-    index: int
-    tg_port: int
-    health_port: int
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+    def __init__(self, index: int, tg_port: int, health_port: int, log_path: Path) -> None:
+        super().__init__({}, log_path, "run", "telegram", "bluesky")
+        self.index = index
+        self.tg_port = tg_port
+        self.health_port = health_port
 
     def answered(self) -> int:
         return self.log().count("bluesky: answered ")
@@ -189,12 +182,8 @@ class ReplicaSet:
         )
 
     def launch(self, replica: Replica) -> None:
-        with replica.log_path.open("ab") as out:
-            replica.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", "telegram", "bluesky"],
-                cwd=REPO, env=self.env(replica), stdout=out, stderr=out,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+        replica.env = self.env(replica)
+        replica.start()
 
     def alive(self) -> list[Replica]:
         return [r for r in self.replicas if r.alive()]
@@ -211,26 +200,29 @@ class ReplicaSet:
                 found[replica.index] = doc["channels"].get("bluesky", {}).get("state", "?")
         return found
 
-    async def wait_leader(self, timeout: float, *, step: float = 0.05) -> Replica:
+    async def wait_leader(self, timeout: float) -> Replica:
         """Wait until exactly one live replica leads and every other stands by."""
-        deadline = time.monotonic() + timeout
         roles: dict[int, str] = {}
-        while time.monotonic() < deadline:
+
+        async def single_leader() -> Replica | None:
+            nonlocal roles
             roles = await self.roles()
             alive = self.alive()
             leaders = [i for i, s in roles.items() if s == "running"]
             standby = [i for i, s in roles.items() if s == "standby"]
             if len(roles) == len(alive) and len(leaders) == 1 and len(standby) == len(alive) - 1:
                 return self.replicas[leaders[0]]
-            await asyncio.sleep(step)
-        raise AssertionError(f"no single leader after {timeout}s: {roles}\n{self.logs()}")
+            return None
+
+        try:
+            return await wait_for(single_leader, timeout, what="a single leader", step=0.05)
+        except TimeoutError:
+            detail = f"no single leader after {timeout}s: {roles}\n{self.logs()}"
+            raise AssertionError(detail) from None
 
     async def stop(self) -> None:
         for replica in self.replicas:
-            if replica.alive():
-                assert replica.proc is not None
-                replica.proc.kill()
-                replica.proc.wait(timeout=10)
+            replica.stop(signal.SIGKILL, timeout=10)
         if self.proxy is not None:
             await self.proxy.stop()
 
@@ -299,14 +291,6 @@ class Inner:
             self.running.clear()
 
 
-async def _wait(condition: Callable[[], bool], timeout: float) -> None:
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(poll(), timeout)
-
-
 async def test_one_replica_leads_and_a_standby_takes_over_when_its_connection_dies(
     request: pytest.FixtureRequest,
 ) -> None:
@@ -337,14 +321,14 @@ async def test_one_replica_leads_and_a_standby_takes_over_when_its_connection_di
         return status.state if status else None
 
     try:
-        await _wait(lambda: inner[0].running.is_set() or inner[1].running.is_set(), 10)
+        await wait_for(lambda: inner[0].running.is_set() or inner[1].running.is_set(), 10)
         first = 0 if inner[0].running.is_set() else 1
         second = 1 - first
-        await _wait(lambda: state(second) == "standby", 5)
+        await wait_for(lambda: state(second) == "standby", 5)
         assert not inner[second].running.is_set()
         assert metrics[second].health()["status"] == "ok"  # standby counts as healthy
-        assert 'privacybot_channel_standby{channel="bluesky"} 1' in metrics[second].render()
-        assert 'privacybot_channel_standby{channel="bluesky"} 0' in metrics[first].render()
+        assert metrics[second].sample("privacybot_channel_standby", channel="bluesky") == 1
+        assert metrics[first].sample("privacybot_channel_standby", channel="bluesky") == 0
         assert state(first) == "running"
 
         # The leader's lock connection dies (as when its host vanishes).
@@ -353,10 +337,10 @@ async def test_one_replica_leads_and_a_standby_takes_over_when_its_connection_di
             "WHERE application_name = 'privacybot-leader' AND pid IN "
             "(SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)"
         )
-        await _wait(lambda: inner[first].cancelled, 5)  # stopped at once, not drained
-        await _wait(lambda: inner[second].running.is_set(), 5)
+        await wait_for(lambda: inner[first].cancelled, 5)  # stopped at once, not drained
+        await wait_for(lambda: inner[second].running.is_set(), 5)
         assert not inner[first].running.is_set()
-        await _wait(lambda: state(first) == "standby", 5)
+        await wait_for(lambda: state(first) == "standby", 5)
 
         # The lock's connection asks the server for short keepalives, so a vanished
         # host's lock is freed in seconds, not after the system's two hours.
@@ -421,22 +405,24 @@ async def test_write_points_are_stored_before_the_post_so_a_successor_counts_the
     tmp_path: Path,
 ) -> None:
     """A leader killed while a reply is on its way must leave the points in the store."""
-    from bluesky_fixtures import fake_channel, until, write_test_kb
+    from bluesky_fixtures import fake_channel
     from fakes.xrpc import FakeXrpc
+    from helpers.kb import write_kb
+    from helpers.waits import wait_for
 
     from bot.adapters.bluesky import BUDGET_KEY
     from bot.store.memory import MemoryStore
 
     fake = await FakeXrpc().start()
     store = MemoryStore()
-    core = Core(load_knowledge(write_test_kb(tmp_path / "kb")), store)
+    core = Core(load_knowledge(write_kb(tmp_path / "kb")), store)
     try:
         fake.add_mention("how do I stop Grok training?")
         fake.faults["com.atproto.repo.createRecord"] = [("sleep", 2.0)]
         channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
         stop = asyncio.Event()
         task = asyncio.create_task(channel.run(stop))
-        await until(lambda: fake.count("com.atproto.repo.createRecord") == 1)
+        await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 1)
         # The post is on its way: what a successor would read if this leader died now.
         stored = json.loads(await store.get_value(BUDGET_KEY) or "{}")
         stop.set()
@@ -450,15 +436,17 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
     tmp_path: Path,
 ) -> None:
     """A leader killed mid-burst must leave its successor the requests it made."""
-    from bluesky_fixtures import fake_channel, until, write_test_kb
+    from bluesky_fixtures import fake_channel
     from fakes.xrpc import FakeXrpc
+    from helpers.kb import write_kb
+    from helpers.waits import wait_for
 
     from bot.adapters.bluesky import REQUESTS_KEY
     from bot.store.memory import MemoryStore
 
     fake = await FakeXrpc().start()
     store = MemoryStore()
-    core = Core(load_knowledge(write_test_kb(tmp_path / "kb")), store)
+    core = Core(load_knowledge(write_kb(tmp_path / "kb")), store)
     try:
         for i in range(3):
             fake.add_mention(f"how do I stop Grok training? {i}")
@@ -466,7 +454,7 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
         channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
         stop = asyncio.Event()
         task = asyncio.create_task(channel.run(stop))
-        await until(lambda: fake.count("com.atproto.repo.createRecord") == 2)
+        await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 2)
         names = [nsid for _, nsid in fake.calls]
         made = names.index("com.atproto.repo.createRecord") + 1  # up to the first reply
         stored = json.loads(await store.get_value(REQUESTS_KEY) or "{}")
@@ -478,7 +466,7 @@ async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
 
 
 def test_compose_replicas_profile_runs_webhook_replicas_behind_a_pinned_proxy() -> None:
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     deploy = REPO / "deploy"
     services = yaml.safe_load((deploy / "docker-compose.yml").read_text())["services"]
@@ -557,7 +545,7 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
         await tg.wait_for(lambda: tg.webhook.get("url"), 30)
 
         bluesky_burst = asyncio.ensure_future(post_mentions(16))
-        await _wait(lambda: leader.answered() >= 3, 60)  # mid-burst: some answered, more coming
+        await wait_for(lambda: leader.answered() >= 3, 60)  # mid-burst: some answered, more coming
         # Replies stall a moment, so the leader is killed holding a Telegram update it
         # has accepted but not yet answered: it must come back through another replica.
         tg.inject_stall("sendMessage", 2.0, count=3)
@@ -572,7 +560,7 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
                 if update_id in writer
             )
 
-        await _wait(leader_holds_an_update, 30)
+        await wait_for(leader_holds_an_update, 30)
         assert leader.proc is not None
         leader.proc.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
@@ -586,10 +574,10 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
             counts = own_replies(stack, bot.handle, PW)
             return all(counts.get(uri) for uri in mentions)
 
-        deadline = time.monotonic() + 60
-        while not await asyncio.to_thread(all_answered):
-            assert time.monotonic() < deadline, f"mentions left unanswered\n{world.logs()}"
-            await asyncio.sleep(0.3)
+        try:
+            await wait_for(lambda: asyncio.to_thread(all_answered), 60, step=0.3)
+        except TimeoutError:
+            raise AssertionError(f"mentions left unanswered\n{world.logs()}") from None
         for user_id in users:
             try:
                 await tg.wait_messages(user_id, per_answer, timeout=30)

@@ -1,8 +1,8 @@
 """One process, many channels: supervision, backoff, draining, signals.
 
-In-process tests register fake channel modules in ``sys.modules`` and name them
-in ``PRIVACYBOT_CHANNEL_MODULES``; the end-to-end test writes a fake channel
-module to a temporary folder and runs the real ``python -m bot run`` on it.
+In-process tests hand fake channel factories to the :class:`Application`; the
+end-to-end test runs the real process through ``python -m tests.helpers.fake_run``
+(the ``run`` command's wiring with a fake channel).
 """
 
 from __future__ import annotations
@@ -14,23 +14,27 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
-import types
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from store_fixtures import write_kb
+from helpers.fake_run import SECRET_QUESTION, SECRET_USER
+from helpers.kb import write_kb
+from helpers.waits import wait_for, wait_until
 
-from bot import cli, runner
+from bot import cli
+from bot import supervise as supervision
+from bot.app import DRAIN_TIMEOUT, Application
+from bot.channel import ChannelContext, ChannelFactory
+from bot.channel_choice import choose
 from bot.core import Core
 from bot.errors import ConfigError
 from bot.kb.loader import KnowledgeBase, load_knowledge
 from bot.messages import IncomingMessage
 from bot.metrics import Metrics
-from bot.runner import run_channels
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
@@ -89,31 +93,62 @@ class DrainingChannel:
 Factory = Callable[[str, Core], Any]
 
 
+@dataclass
+class FakeFactory:
+    """A channel factory that records the channel it builds in ``made``."""
+
+    name: str
+    build: Factory
+    made: dict[str, Any]
+    configured: bool = True
+
+    def is_configured(self, env: Any) -> bool:
+        return self.configured
+
+    def create(self, context: ChannelContext) -> Any:
+        self.made[self.name] = self.build(self.name, context.core)
+        return self.made[self.name]
+
+
+@dataclass
+class Fakes:
+    """The fake factories of one test and the channels they built, by name."""
+
+    factories: list[ChannelFactory] = field(default_factory=list)
+    made: dict[str, Any] = field(default_factory=dict)
+
+
 @pytest.fixture
-def fake_channels(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, Any]]:
-    """Register fake channel modules; returns ``register(name=factory, ...)``."""
-    monkeypatch.setattr(runner, "BACKOFF_START", 0.01)
-    monkeypatch.setattr(runner, "BACKOFF_MAX", 0.05)
+def fake_channels(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Fakes]:
+    """Fake channel factories; returns ``register(name=build, ...)``."""
+    monkeypatch.setattr(supervision, "BACKOFF_START", 0.01)
+    monkeypatch.setattr(supervision, "BACKOFF_MAX", 0.05)
 
-    def register(**factories: Factory) -> dict[str, Any]:
-        made: dict[str, Any] = {}
-        for name, factory in factories.items():
-            module = types.ModuleType(f"fake_channel_{name}")
-
-            def create(core: Core, env: Any, name: str = name, factory: Factory = factory) -> Any:
-                made[name] = factory(name, core)
-                return made[name]
-
-            module.is_configured = lambda env: True  # type: ignore[attr-defined]
-            module.create_channel = create  # type: ignore[attr-defined]
-            monkeypatch.setitem(sys.modules, module.__name__, module)
-        return made
+    def register(**builds: Factory) -> Fakes:
+        fakes = Fakes()
+        fakes.factories = [FakeFactory(n, b, fakes.made) for n, b in builds.items()]
+        return fakes
 
     return register
 
 
-def env_for(*names: str) -> dict[str, str]:
-    return {"PRIVACYBOT_CHANNEL_MODULES": ",".join(f"{n}=fake_channel_{n}" for n in names)}
+def run_app(
+    kb: KnowledgeBase,
+    factories: Sequence[ChannelFactory] | None,
+    names: Sequence[str] = (),
+    *,
+    env: dict[str, str] | None = None,
+    store: MemoryStore | None = None,
+    stop: asyncio.Event | None = None,
+    metrics: Metrics | None = None,
+    drain_timeout: float = DRAIN_TIMEOUT,
+) -> Coroutine[Any, Any, int]:
+    """The application's ``run`` with the test settings."""
+    app = Application(
+        kb, settings=SETTINGS, env=env or {}, metrics=metrics or Metrics(), factories=factories,
+        store=store or MemoryStore(), drain_timeout=drain_timeout,
+    )  # fmt: skip
+    return app.run(names, stop=stop)
 
 
 @pytest.fixture
@@ -124,29 +159,21 @@ def kb(tmp_path: Path) -> KnowledgeBase:
 SETTINGS = Settings(db_path=Path(":memory:"), health_port=None)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def test_failing_channel_is_restarted_without_stopping_the_other(
-    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+    fake_channels: Callable[..., Fakes], kb: KnowledgeBase
 ) -> None:
-    made = fake_channels(telegram=SteadyChannel, bluesky=FailingChannel)
+    fakes = fake_channels(telegram=SteadyChannel, bluesky=FailingChannel)
     metrics, stop = Metrics(), asyncio.Event()
     task = asyncio.create_task(
-        run_channels(
-            [], kb, env=env_for("telegram", "bluesky"), settings=SETTINGS,
-            store=MemoryStore(), stop=stop, metrics=metrics,
+        run_app(
+            kb, fakes.factories, store=MemoryStore(), stop=stop, metrics=metrics,
         )
     )  # fmt: skip
-    await wait_for(lambda: "bluesky" in made and made["bluesky"].starts >= 4)
-    answers_before = made["telegram"].answers
-    await wait_for(lambda: made["telegram"].answers > answers_before + 3)
+    await wait_for(lambda: "bluesky" in fakes.made and fakes.made["bluesky"].starts >= 4)
+    answers_before = fakes.made["telegram"].answers
+    await wait_for(lambda: fakes.made["telegram"].answers > answers_before + 3)
     health = metrics.health()
-    assert made["telegram"].starts == 1
+    assert fakes.made["telegram"].starts == 1
     assert health["status"] == "degraded" or health["channels"]["bluesky"]["state"] == "running"
     assert health["channels"]["telegram"]["state"] == "running"
     assert health["channels"]["bluesky"]["restarts"] >= 3
@@ -157,7 +184,7 @@ async def test_failing_channel_is_restarted_without_stopping_the_other(
 
 
 async def test_backoff_grows_between_restarts(
-    fake_channels: Callable[..., dict[str, Any]],
+    fake_channels: Callable[..., Fakes],
     kb: KnowledgeBase,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -169,130 +196,120 @@ async def test_backoff_grows_between_restarts(
             delays.append(timeout)
         return await real_wait_for(aw, timeout)
 
-    monkeypatch.setattr(runner.random, "random", lambda: 0.5)  # no jitter
-    monkeypatch.setattr(runner.asyncio, "wait_for", recording_wait_for)
-    made = fake_channels(bluesky=FailingChannel)
+    monkeypatch.setattr(supervision.random, "random", lambda: 0.5)  # no jitter
+    monkeypatch.setattr(supervision.asyncio, "wait_for", recording_wait_for)
+    fakes = fake_channels(bluesky=FailingChannel)
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_channels(
-            [], kb, env=env_for("bluesky"), settings=SETTINGS, store=MemoryStore(),
-            stop=stop, metrics=Metrics(),
+        run_app(
+            kb, fakes.factories, stop=stop, metrics=Metrics(),
         )
     )  # fmt: skip
-    await wait_for(lambda: "bluesky" in made and made["bluesky"].starts >= 5)
+    await wait_for(lambda: "bluesky" in fakes.made and fakes.made["bluesky"].starts >= 5)
     stop.set()
     await real_wait_for(task, 5)
     assert delays[:4] == [0.01, 0.02, 0.04, 0.05]  # doubling, capped at BACKOFF_MAX
 
 
 async def test_stop_drains_in_flight_replies(
-    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+    fake_channels: Callable[..., Fakes], kb: KnowledgeBase
 ) -> None:
-    made = fake_channels(telegram=lambda n, c: DrainingChannel(n, c, 0.2))
+    fakes = fake_channels(telegram=lambda n, c: DrainingChannel(n, c, 0.2))
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_channels(
-            [], kb, env=env_for("telegram"), settings=SETTINGS, store=MemoryStore(),
-            stop=stop, metrics=Metrics(), drain_timeout=3,
+        run_app(
+            kb, fakes.factories, stop=stop, metrics=Metrics(), drain_timeout=3,
         )
     )  # fmt: skip
-    await wait_for(lambda: "telegram" in made)
+    await wait_for(lambda: "telegram" in fakes.made)
     stop.set()
     assert await asyncio.wait_for(task, 5) == 0
-    assert made["telegram"].drained and not made["telegram"].cancelled
+    assert fakes.made["telegram"].drained and not fakes.made["telegram"].cancelled
 
 
 async def test_a_channel_that_does_not_drain_is_cancelled_in_time(
-    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+    fake_channels: Callable[..., Fakes], kb: KnowledgeBase
 ) -> None:
-    made = fake_channels(telegram=lambda n, c: DrainingChannel(n, c, 60))
+    fakes = fake_channels(telegram=lambda n, c: DrainingChannel(n, c, 60))
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_channels(
-            [], kb, env=env_for("telegram"), settings=SETTINGS, store=MemoryStore(),
-            stop=stop, metrics=Metrics(), drain_timeout=0.3,
+        run_app(
+            kb, fakes.factories, stop=stop, metrics=Metrics(), drain_timeout=0.3,
         )
     )  # fmt: skip
-    await wait_for(lambda: "telegram" in made)
+    await wait_for(lambda: "telegram" in fakes.made)
     started = time.monotonic()
     stop.set()
     assert await asyncio.wait_for(task, 5) == 0
     assert time.monotonic() - started < 2
-    assert made["telegram"].cancelled
+    assert fakes.made["telegram"].cancelled
 
 
 async def test_configuration_failure_stops_only_that_channel(
-    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+    fake_channels: Callable[..., Fakes], kb: KnowledgeBase
 ) -> None:
-    made = fake_channels(
+    fakes = fake_channels(
         telegram=lambda n, c: FailingChannel(n, c, ConfigError("TELEGRAM_BOT_TOKEN: rejected")),
         bluesky=SteadyChannel,
     )
     metrics, stop = Metrics(), asyncio.Event()
     task = asyncio.create_task(
-        run_channels(
-            [], kb, env=env_for("telegram", "bluesky"), settings=SETTINGS,
-            store=MemoryStore(), stop=stop, metrics=metrics,
+        run_app(
+            kb, fakes.factories, store=MemoryStore(), stop=stop, metrics=metrics,
         )
     )  # fmt: skip
     await wait_for(
         lambda: metrics.health()["channels"].get("telegram", {}).get("state") == "failed"
     )
-    await wait_for(lambda: made["bluesky"].answers > 3)
-    assert made["telegram"].starts == 1  # not retried: retrying cannot fix configuration
+    await wait_for(lambda: fakes.made["bluesky"].answers > 3)
+    assert fakes.made["telegram"].starts == 1  # not retried: retrying cannot fix configuration
     stop.set()
     assert await asyncio.wait_for(task, 5) == 0
 
 
 async def test_every_channel_failing_on_configuration_ends_the_run(
-    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+    fake_channels: Callable[..., Fakes], kb: KnowledgeBase
 ) -> None:
-    fake_channels(telegram=lambda n, c: FailingChannel(n, c, ConfigError("token rejected")))
-    with pytest.raises(ConfigError, match="token rejected"):
-        await asyncio.wait_for(
-            run_channels(
-                [], kb, env=env_for("telegram"), settings=SETTINGS, store=MemoryStore(),
-                metrics=Metrics(),
-            ),
-            5,
-        )  # fmt: skip
+    fakes = fake_channels(telegram=lambda n, c: FailingChannel(n, c, ConfigError("token rejected")))
+    with pytest.raises(ConfigError, match=r"every channel stopped: telegram: .*token rejected"):
+        await asyncio.wait_for(run_app(kb, fakes.factories), 5)
 
 
 async def test_channels_share_one_core_and_store(
-    fake_channels: Callable[..., dict[str, Any]], kb: KnowledgeBase
+    fake_channels: Callable[..., Fakes], kb: KnowledgeBase
 ) -> None:
-    made = fake_channels(telegram=SteadyChannel, bluesky=SteadyChannel)
+    fakes = fake_channels(telegram=SteadyChannel, bluesky=SteadyChannel)
     store, stop = MemoryStore(), asyncio.Event()
     task = asyncio.create_task(
-        run_channels(
-            ["telegram", "bluesky"], kb, env=env_for("telegram", "bluesky"), settings=SETTINGS,
-            store=store, stop=stop, metrics=Metrics(),
+        run_app(
+            kb, fakes.factories, ["telegram", "bluesky"], store=store, stop=stop, metrics=Metrics(),
         )
     )  # fmt: skip
-    await wait_for(lambda: len(made) == 2 and all(c.answers for c in made.values()))
+    await wait_for(lambda: len(fakes.made) == 2 and all(c.answers for c in fakes.made.values()))
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert made["telegram"].core is made["bluesky"].core
-    assert made["telegram"].core.store is store
+    assert fakes.made["telegram"].core is fakes.made["bluesky"].core
+    assert fakes.made["telegram"].core.store is store
 
 
 async def test_no_configured_channel_explains_what_to_set(kb: KnowledgeBase) -> None:
-    env = {"PRIVACYBOT_CHANNEL_MODULES": ""}
     with pytest.raises(ConfigError) as info:
-        await run_channels([], kb, env=env, settings=SETTINGS, store=MemoryStore())
+        await run_app(kb, None)  # the built-in channels, none of them configured
     for variable in ("TELEGRAM_BOT_TOKEN", "BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD"):
         assert variable in str(info.value)
 
 
 async def test_unknown_channel_is_named(kb: KnowledgeBase) -> None:
-    with pytest.raises(ConfigError, match=r"unknown channel.*mastodon"):
-        await run_channels(["mastodon"], kb, env={}, settings=SETTINGS, store=MemoryStore())
+    with pytest.raises(ConfigError, match=r"unknown channel.*mastodon.*known: bluesky, telegram"):
+        await run_app(kb, None, ["mastodon"])
 
 
-def test_extra_channel_modules_syntax_is_checked() -> None:
-    assert runner.channel_modules({"PRIVACYBOT_CHANNEL_MODULES": "a=x.y, b = z"})["b"] == "z"
-    with pytest.raises(ConfigError, match="PRIVACYBOT_CHANNEL_MODULES"):
-        runner.channel_modules({"PRIVACYBOT_CHANNEL_MODULES": "nonsense"})
+def test_only_configured_channels_run_unless_named() -> None:
+    made: dict[str, Any] = {}
+    ready = FakeFactory("ready", SteadyChannel, made)
+    idle = FakeFactory("idle", SteadyChannel, made, configured=False)
+    assert choose([], [ready, idle], {}) == [ready]
+    assert choose(["idle"], [ready, idle], {}) == [idle]
 
 
 def test_run_command_with_nothing_configured_exits_2_with_help(
@@ -305,7 +322,6 @@ def test_run_command_with_nothing_configured_exits_2_with_help(
     monkeypatch.setenv("PRIVACYBOT_KNOWLEDGE_DIR", str(write_kb(tmp_path / "kb")))
     monkeypatch.setenv("PRIVACYBOT_DB", ":memory:")
     monkeypatch.setenv("PRIVACYBOT_HEALTH_PORT", "off")
-    monkeypatch.setattr(runner, "configured_channels", lambda env: [])
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     try:
@@ -324,63 +340,16 @@ def test_run_command_with_nothing_configured_exits_2_with_help(
 # -- the real process ----------------------------------------------------------------
 
 FAKE_TOKEN = "987654321:AAFakeTokenFakeTokenFakeTokenFake12345"
-SECRET_QUESTION = "how do I stop grok training qwzxjv"
-
-FAKE_MODULE = textwrap.dedent(
-    f'''
-    """A channel for the end-to-end test: answers one question, then idles."""
-    import asyncio
-    import logging
-    import os
-    from pathlib import Path
-
-    from bot import metrics
-    from bot.messages import IncomingMessage
-
-    log = logging.getLogger("fakechan")
-
-
-    def is_configured(env):
-        return True
-
-
-    class Fake:
-        name = "fake"
-
-        def __init__(self, core, env):
-            self.core, self.dir = core, Path(env["FAKECHAN_DIR"])
-
-        async def run(self, stop):
-            answer = await self.core.respond(
-                IncomingMessage({SECRET_QUESTION!r}, "fake", "555000111")
-            )
-            assert answer.reply.kind == "answer"  # the core logs and counts it itself
-            # What httpx and a careless exception would print:
-            log.info("HTTP Request: POST https://api.telegram.org/bot%s/getUpdates",
-                     os.environ["TELEGRAM_BOT_TOKEN"])
-            log.warning("failed: %s", RuntimeError("token " + os.environ["TELEGRAM_BOT_TOKEN"]))
-            (self.dir / "ready").write_text("1")
-            await stop.wait()
-            await asyncio.sleep(0.2)  # an in-flight reply
-            (self.dir / "drained").write_text("1")
-
-
-    def create_channel(core, env):
-        return Fake(core, env)
-    '''
-)
 
 
 def test_sigterm_stops_the_real_process_quickly_and_logs_leak_nothing(tmp_path: Path) -> None:
-    (tmp_path / "fakechan.py").write_text(FAKE_MODULE)
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("TELEGRAM_", "BLUESKY_", "PRIVACYBOT_"))
     }
     env.update(
-        PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO)]),
-        PRIVACYBOT_CHANNEL_MODULES="fake=fakechan",
+        PYTHONPATH=str(REPO),
         PRIVACYBOT_DB=str(tmp_path / "state" / "bot.sqlite3"),
         PRIVACYBOT_HEALTH_PORT="0",
         PRIVACYBOT_LOG_FORMAT="json",
@@ -390,16 +359,13 @@ def test_sigterm_stops_the_real_process_quickly_and_logs_leak_nothing(tmp_path: 
         FAKECHAN_DIR=str(tmp_path),
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "fake"],
+        [sys.executable, "-m", "tests.helpers.fake_run", "fake"],  # the run command's wiring
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "ready").exists():
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "the bot did not start"
-            time.sleep(0.05)
-        time.sleep(0.2)
+        ready = tmp_path / "ready"
+        wait_until(lambda: ready.exists() or proc.poll() is not None, timeout=30, what="start")
+        assert ready.exists(), proc.communicate()[1]
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=10)
@@ -421,7 +387,7 @@ def test_sigterm_stops_the_real_process_quickly_and_logs_leak_nothing(tmp_path: 
     assert answered[0]["language"] == "en"
     assert {"confidence", "latency_ms"} <= set(answered[0])
     assert any(r["msg"] == "privacybot stopped" for r in lines)
-    for secret in (FAKE_TOKEN, FAKE_TOKEN.split(":")[1], "qwzxjv", "555000111"):
+    for secret in (FAKE_TOKEN, FAKE_TOKEN.split(":")[1], SECRET_QUESTION.split()[-1], SECRET_USER):
         assert secret not in stderr
     assert "***" in stderr  # the token lines were redacted, not dropped
 
@@ -439,10 +405,10 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
     if importlib.util.find_spec("bot.adapters.telegram") is None:
         pytest.skip("the Telegram adapter is not in this tree yet")
     from fakes.bot_api import FakeTelegram
-    from store_fixtures import free_port
+    from helpers.ports import free_port
 
-    monkeypatch.setattr(runner, "BACKOFF_START", 0.05)
-    monkeypatch.setattr(runner, "BACKOFF_MAX", 0.2)
+    monkeypatch.setattr(supervision, "BACKOFF_START", 0.05)
+    monkeypatch.setattr(supervision, "BACKOFF_MAX", 0.2)
     token = "123456789:TEST-token_for_the_fake_AAAAAAAAAA"
     fake = FakeTelegram(token)
     await fake.start()
@@ -458,10 +424,7 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
     }
     kb = load_knowledge(write_kb(tmp_path / "kb"))
     task = asyncio.create_task(
-        run_channels(
-            ["telegram", "bluesky"], kb, env=env, settings=SETTINGS, store=MemoryStore(),
-            stop=stop, metrics=metrics,
-        )
+        run_app(kb, None, ["telegram", "bluesky"], env=env, stop=stop, metrics=metrics)
     )  # fmt: skip
     try:
         # Bluesky retries its login inside run() (network failures are not password
@@ -480,3 +443,25 @@ async def test_real_telegram_keeps_answering_while_bluesky_server_is_down(
         stop.set()
         await asyncio.wait_for(task, 15)
         await fake.stop()
+
+
+ASK_AND_LIST_IMPORTS = """
+import sys
+from bot import cli
+cli.main(["ask", "how do I stop grok training"])
+adapters = ("telegram", "atproto", "bot.adapters.telegram", "bot.adapters.bluesky")
+print(sorted(m for m in sys.modules if m.startswith(adapters)), file=sys.stderr)
+"""
+
+
+def test_asking_a_question_imports_no_chat_platform(tmp_path: Path) -> None:
+    """The built-in channel factories are imported only when channels are chosen."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BLUESKY_"))}
+    env.update(PYTHONPATH=str(REPO), PRIVACYBOT_DB=":memory:", PRIVACYBOT_LOG_LEVEL="ERROR")
+    done = subprocess.run(
+        [sys.executable, "-c", ASK_AND_LIST_IMPORTS],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Grok" in done.stdout  # it did answer
+    assert done.stderr.strip().splitlines()[-1] == "[]"

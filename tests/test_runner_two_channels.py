@@ -32,9 +32,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from bluesky_fixtures import REPO, replies_by, stack_env
+from bluesky_fixtures import replies_by, stack_env
 from fakes.bot_api import FakeTelegram, SentMessage
-from telegram_fixtures import TOKEN, bot_env, free_port
+from helpers.ports import free_port
+from helpers.processes import ROOT
+from telegram_fixtures import TOKEN, bot_env
 from test_bluesky_resilience import PdsProxy
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
@@ -215,10 +217,10 @@ async def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIt
     with w.log_path.open("ab") as out:
         w.proc = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "bot", "run", "telegram", "bluesky"),
-            cwd=REPO, env=env, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL,
+            cwd=ROOT, env=env, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        await tg.wait_for(lambda: tg._polling > 0, START_TIMEOUT)
+        await tg.wait_for(lambda: tg.polling > 0, START_TIMEOUT)
         await w.wait_log("bluesky: logged in with the app password")
         yield w
     finally:

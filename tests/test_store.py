@@ -126,7 +126,7 @@ async def test_migration_from_version_1_keeps_rows(make_store: Any, tmp_path: Pa
         from bot.store import postgres
 
         probe = await make_store()  # fully migrated; rebuild it at version 1
-        url = probe._url
+        url = make_store.url
         await probe.close()
         conn = await asyncpg.connect(url)
         try:

@@ -10,7 +10,6 @@ traceback.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sqlite3
@@ -22,7 +21,8 @@ from types import SimpleNamespace
 
 import pytest
 from fakes.bot_api import FakeTelegram
-from telegram_fixtures import ROOT, TOKEN, bot_env, running_bot
+from helpers.processes import ROOT
+from telegram_fixtures import TOKEN, bot_env, running_bot, settled
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
@@ -277,11 +277,10 @@ async def test_a_full_disk_while_serving_telegram_still_sends_the_reply(tmp_path
         user = FakeTelegram.user(4242, "Ann", "en")
         await fake.send_text(user, QUESTION)
         await fake.wait_messages(user["id"], len(want), 20)
-        await asyncio.sleep(1.5)
-        assert [m.html for m in fake.chat(user["id"])] == want  # exactly the answer
+        assert [m.html for m in await settled(fake, user)] == want  # exactly the answer
         assert "database or disk is full" in bot.log()
         assert all("Traceback" not in m.text for m in fake.chat(user["id"]))
-        assert bot.proc is not None and bot.proc.returncode is None
+        assert bot.alive()
 
         flag.unlink()  # space is back
         other = FakeTelegram.user(4243, "Bob", "en")

@@ -322,7 +322,7 @@ async def test_postgres_optional_writes_give_up_quickly_on_a_locked_table(
     from bot.store.postgres import WRITE_TIMEOUT
 
     store = await make_store()
-    other = await asyncpg.connect(store._url)  # another program holds the users table
+    other = await asyncpg.connect(make_store.url)  # another program holds the users table
     try:
         await other.execute("BEGIN")
         await other.execute("LOCK TABLE users IN EXCLUSIVE MODE")  # reads go on, writes wait

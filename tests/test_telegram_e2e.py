@@ -8,7 +8,6 @@ mix); restart and webhook mode start their own.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import signal
 import time
@@ -17,7 +16,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fakes.bot_api import BOT_USERNAME, FakeTelegram, SentMessage, utf16_len
-from telegram_fixtures import TOKEN, BotProcess, free_port, running_bot
+from helpers.ports import free_port
+from telegram_fixtures import TOKEN, BotProcess, running_bot, settled
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
@@ -130,8 +130,7 @@ async def test_an_english_question_gets_one_short_message_with_buttons_for_the_r
     assert buttons(first, f"s:en:{reply.topic_id}:")  # other surfaces
     parts = {b["callback_data"] for b in buttons(first, "p:en:")}
     assert parts == {f"p:en:x.grok_training:{p}.web" for p in ("why", "sources", "related")}
-    await asyncio.sleep(0.3)
-    assert len(tg.chat(user["id"])) == 1
+    assert [m.message_id for m in await settled(tg, user)] == [first.message_id]
 
 
 async def test_a_part_button_is_acknowledged_at_once_then_opens_in_place(
@@ -234,8 +233,7 @@ async def test_a_surface_button_edits_the_same_message(tg: FakeTelegram) -> None
     assert ios_reply.surface_label in edited.text
     assert edited.edits == 1
     assert buttons(edited, "s:en:x.grok_training:web")  # and back
-    await asyncio.sleep(0.3)
-    assert len(tg.chat(user["id"])) == sent_before  # edited, nothing new sent
+    assert len(await settled(tg, user)) == sent_before  # edited, nothing new sent
 
     # Pressing the same button again is answered; "message is not modified" is no error.
     again = await tg.press(user, edited, ios[0]["callback_data"])
@@ -305,12 +303,12 @@ async def test_in_groups_the_bot_answers_only_when_addressed(tg: FakeTelegram) -
     ann, bob = new_user("en"), new_user("en", "Bob")
     await tg.send_text(ann, "how do I stop grok training on my posts", chat=group)
     await tg.send_text(bob, "/help@some_other_bot", chat=group)
-    await asyncio.sleep(1.5)
-    assert tg.chat(group["id"]) == []
 
     question, reply = await question_for("x.grok_training", "en")
     mention = await tg.send_text(bob, f"@{BOT_USERNAME} {question}", chat=group)
     answers = await tg.wait_messages(group["id"], n_messages(reply), timeout=15)
+    # One chat's updates are handled in order: had the bot answered the two
+    # messages above, its first message here would not be the answer to the mention.
     assert answers[0].text.startswith(reply.title)
     assert answers[0].reply_to == mention["message"]["message_id"]  # quotes the asker
 
@@ -363,9 +361,13 @@ async def test_a_user_who_blocked_the_bot_is_not_retried(tg: FakeTelegram, share
     tg.block(blocked["id"])
     await tg.send_text(blocked, "/start")
     await tg.wait_for(lambda: tg.calls_of("sendMessage", chat_id=blocked["id"]))
-    await asyncio.sleep(1.5)
+    # A retry would come before the bot handles the person's next update (one
+    # chat's updates are handled in order): that second attempt is the event to await.
+    await tg.send_text(blocked, "/start")
+    await tg.wait_for(lambda: len(tg.calls_of("sendMessage", chat_id=blocked["id"])) >= 2)
     attempts = tg.calls_of("sendMessage", chat_id=blocked["id"])
-    assert len(attempts) == 1 and attempts[0].error == "Forbidden: bot was blocked by the user"
+    assert len(attempts) == 2, attempts
+    assert all(a.error == "Forbidden: bot was blocked by the user" for a in attempts)
     (hello,) = await ask(tg, new_user("en"), "/start")  # and the bot serves everyone else
     assert hello.text.startswith("Hello")
 
@@ -438,5 +440,5 @@ async def _webhook_refuses_forged_requests(fake: FakeTelegram) -> None:
     }
     assert await fake.post_webhook(forged, secret=None) == 403
     assert await fake.post_webhook(forged, secret="wrong") == 403
-    await asyncio.sleep(0.5)
-    assert fake.chat(424242) == []
+    eve = FakeTelegram.user(424242, "Eve", "en")
+    assert [m.text for m in await settled(fake, eve)] == []  # the forged /start: no "Hello"

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fakes.bot_api import CONFLICT, FakeTelegram
-from telegram_fixtures import TOKEN, BotProcess, running_bot
+from helpers.waits import wait_for
+from telegram_fixtures import TOKEN, BotProcess, running_bot, settled
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
 from bot.core import Core
@@ -34,7 +35,7 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
 
 KB = load_knowledge(default_dir())
 QUESTION = "how do i stop grok training on my posts"
-SETTLE = 1.5
+SETTLE = 1.5  # the flood test: a throttled person gets no later answer to wait for
 """Seconds to wait after the expected messages: a duplicate would arrive meanwhile."""
 USER_RATE = "4/60"
 _user_ids = itertools.count(5001)
@@ -60,8 +61,7 @@ async def assert_answered_once(
 ) -> None:
     """The person's chat holds exactly ``want``: nothing lost, nothing twice."""
     await tg.wait_messages(user["id"], len(want), timeout)
-    await asyncio.sleep(SETTLE)
-    got = [m.html for m in tg.chat(user["id"])]
+    got = [m.html for m in await settled(tg, user, timeout)]
     assert got == want
 
 
@@ -152,7 +152,7 @@ async def test_a_429_burst_is_waited_out(tg: FakeTelegram) -> None:
 async def test_a_dropped_long_poll_connection_loses_nothing(tg: FakeTelegram) -> None:
     want = await expected_html(QUESTION)
     user = new_user()
-    await tg.wait_for(lambda: tg._polling > 0)
+    await tg.wait_for(lambda: tg.polling > 0)
     assert tg.drop_polls() >= 1
     await tg.send_text(user, QUESTION)
     await assert_answered_once(tg, user, want)
@@ -225,8 +225,7 @@ async def test_one_flooder_is_slowed_down_and_others_are_not(tg: FakeTelegram) -
 
 async def wait_for_log(bot: BotProcess, needle: str, timeout: float = 10.0) -> None:
     """Wait until the bot's log contains ``needle``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while needle not in bot.log():
-        assert loop.time() < deadline, f"{needle!r} not logged; log:\n{bot.log()[-3000:]}"
-        await asyncio.sleep(0.1)
+    try:
+        await wait_for(lambda: needle in bot.log(), timeout, what=repr(needle), step=0.1)
+    except TimeoutError:
+        raise AssertionError(f"{needle!r} not logged; log:\n{bot.log()[-3000:]}") from None

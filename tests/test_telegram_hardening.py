@@ -21,11 +21,11 @@ from pydantic import SecretStr
 from telegram_fixtures import TOKEN
 
 from bot.adapters.telegram import TelegramSettings
+from bot.app import Application
 from bot.errors import ConfigError
 from bot.kb.loader import default_dir, load_knowledge
 from bot.logging_setup import QUIET_LOGGERS, configure_logging
 from bot.metrics import METRICS, Metrics
-from bot.runner import run_channels
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
@@ -45,19 +45,22 @@ async def test_the_channel_is_starting_until_telegram_answers() -> None:
         fake.inject_error("getMe", count=3)  # Telegram unreachable at start
         env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.url}
         task = asyncio.create_task(
-            run_channels(
-                ["telegram"], KB, env=env, settings=SETTINGS, store=MemoryStore(),
-                stop=stop, metrics=metrics,
-            )
+            Application(
+                KB, settings=SETTINGS, env=env, metrics=metrics, store=MemoryStore(),
+            ).run(["telegram"], stop=stop)
         )  # fmt: skip
         seen = set()
-        while not [c for c in fake.calls_of("getMe") if c.ok]:
+
+        def answered() -> bool:
+            """Re-checked after every call the fake serves: the states around each getMe."""
             if fake.faults_served[("getme", "error")]:  # Telegram has failed a getMe
                 seen.add(state(metrics))
                 assert metrics.health()["status"] != "ok"
-            await asyncio.sleep(0.05)
+            return bool([c for c in fake.calls_of("getMe") if c.ok])
+
+        await fake.wait_for(answered, 20)
         assert seen and "running" not in seen, seen
-        await fake.wait_for(lambda: fake._polling > 0, 20)
+        await fake.wait_for(lambda: fake.polling > 0, 20)
         assert state(metrics) == "running"
         assert metrics.health()["status"] == "ok"
         stop.set()
@@ -70,10 +73,9 @@ async def test_a_failing_command_menu_does_not_delay_the_first_answer() -> None:
         fake.fail_for(60.0, methods={"setMyCommands"})
         env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.url}
         task = asyncio.create_task(
-            run_channels(
-                ["telegram"], KB, env=env, settings=SETTINGS, store=MemoryStore(),
-                stop=stop, metrics=Metrics(),
-            )
+            Application(
+                KB, settings=SETTINGS, env=env, metrics=Metrics(), store=MemoryStore(),
+            ).run(["telegram"], stop=stop)
         )  # fmt: skip
         user = FakeTelegram.user(777, "Ann", "en")
         await fake.send_text(user, "/start")

@@ -89,7 +89,8 @@ def _directory(args: argparse.Namespace) -> tuple[Path, str]:
     return default_dir(), "the bundled knowledge base"
 
 
-def _load(args: argparse.Namespace) -> KnowledgeBase:
+def _load_and_say_which(args: argparse.Namespace) -> KnowledgeBase:
+    """Load the folder an editor asked for, first saying which one and why."""
     directory, how = _directory(args)
     print(f"knowledge base: {directory} ({how})")
     return load_knowledge(directory)
@@ -132,7 +133,7 @@ def _counts(kb: KnowledgeBase) -> list[str]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``kb check``: schema, then the sourcing policy; prints the table and counts."""
-    kb = _load(args)
+    kb = _load_and_say_which(args)
     for warning in kb.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for line in [*_table(kb), "", *_counts(kb)]:
@@ -151,7 +152,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_stale(args: argparse.Namespace) -> int:
     """``kb stale``: topics not verified for too long, facts whose end date passed."""
-    kb = _load(args)
+    kb = _load_and_say_which(args)
     items = due(kb, dt.date.today(), args.within)
     for item in items:
         print(f"{item.topic}\tdue {item.since.isoformat()}\t{item.reason}\t{item.file}")
@@ -161,7 +162,7 @@ def cmd_stale(args: argparse.Namespace) -> int:
 
 def cmd_links(args: argparse.Namespace) -> int:
     """``kb links``: ask every URL; exit 1 when one does not answer with 2xx."""
-    kb = _load(args)
+    kb = _load_and_say_which(args)
     urls = collect_urls(kb)
     if args.topic:
         urls = {u: ts for u, ts in urls.items() if any(t.startswith(args.topic) for t in ts)}

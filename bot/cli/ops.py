@@ -25,12 +25,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from bot.cli.common import EXIT_INVALID, environment, knowledge_dir
 from bot.errors import ConfigError
 from bot.kb.loader import load_knowledge
-from bot.logging_setup import configure_logging
-from bot.settings import channel_variables, secret_values
+from bot.settings import channel_variables
 from bot.store import open_store, salt_path
 
 EXIT_UNREACHABLE = 1
@@ -62,19 +62,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the channels named on the command line (all configured ones by default)."""
-    env, settings = environment()
-    configure_logging(settings, secrets=secret_values(env))
-    kb_dir = knowledge_dir(args, settings)
-    kb = load_knowledge(kb_dir)
     # The one place that knows how the application is started.
-    from bot.runner import run_channels  # aiohttp and the adapters: only when running
+    from bot.app import serve  # aiohttp and the adapters: only when running
 
-    return asyncio.run(run_channels(args.channels, kb, env=env, settings=settings, kb_dir=kb_dir))
+    return serve(args.channels, kb_dir=Path(args.kb) if args.kb else None)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Print the effective configuration, secrets masked, and the channels configured."""
-    from bot.runner import channel_modules, configured_channels
+    from bot.channel_choice import builtin_factories, configured
 
     env, settings = environment()
     print("# privacybot effective configuration (secrets masked)")
@@ -90,11 +86,12 @@ def cmd_config(args: argparse.Namespace) -> int:
         for name, value in rows:
             print(f"{name}={value}")
     try:
-        ready = configured_channels(env)
+        factories = builtin_factories()
+        ready = configured(factories, env)
     except Exception as exc:  # a broken adapter must not hide the rest
         print(f"# channels: cannot tell ({type(exc).__name__})")
     else:
-        known = sorted(channel_modules(env))
+        known = sorted(f.name for f in factories)
         print(f"# channels configured: {', '.join(ready) or 'none'} (known: {', '.join(known)})")
     return 0
 
@@ -138,6 +135,41 @@ def _post_reload(request: urllib.request.Request, attempts: int = 4) -> dict:
     raise AssertionError("unreachable")
 
 
+def _reload_url(host: str, port: int) -> str:
+    """The running bot's reload address; a wildcard bind is asked on the loopback."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/admin/reload"
+
+
+def _refused(exc: urllib.error.HTTPError, url: str) -> int:
+    """Say why the running bot answered the reload with an error.
+
+    Returns:
+        The exit status: invalid knowledge (the bot keeps its version) or unreachable.
+    """
+    try:
+        body = json.loads(exc.read() or b"{}")
+    except ValueError:
+        body = {}
+    if exc.code == 403:
+        print(
+            f"privacybot: the running bot refused the request ({body or exc.reason}); "
+            "is PRIVACYBOT_ADMIN_TOKEN the same here as for the bot?",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    if exc.code == 422:
+        print(f"the running bot refused the new version; it keeps {body.get('version')}:")
+        for problem in body.get("problems", []):
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    print(f"privacybot: {url} answered {exc.code}", file=sys.stderr)
+    return EXIT_UNREACHABLE
+
+
 def cmd_kb_reload(args: argparse.Namespace) -> int:
     """Validate the knowledge folder here, then ask the running bot to reload it."""
     _, settings = environment()
@@ -149,12 +181,7 @@ def cmd_kb_reload(args: argparse.Namespace) -> int:
             "PRIVACYBOT_HEALTH_PORT is off, so the running bot cannot be asked: send it "
             "SIGHUP instead (systemctl reload privacybot, docker compose kill -s HUP bot)"
         )
-    host = settings.health_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    url = f"http://{host}:{settings.health_port}/admin/reload"
+    url = _reload_url(settings.health_host, settings.health_port)
     from bot.health import admin_token, admin_token_path
 
     token = admin_token(settings)
@@ -175,24 +202,7 @@ def cmd_kb_reload(args: argparse.Namespace) -> int:
     try:
         body = _post_reload(request)
     except urllib.error.HTTPError as exc:
-        try:
-            body = json.loads(exc.read() or b"{}")
-        except ValueError:
-            body = {}
-        if exc.code == 403:
-            print(
-                f"privacybot: the running bot refused the request ({body or exc.reason}); "
-                "is PRIVACYBOT_ADMIN_TOKEN the same here as for the bot?",
-                file=sys.stderr,
-            )
-            return EXIT_UNREACHABLE
-        if exc.code == 422:
-            print(f"the running bot refused the new version; it keeps {body.get('version')}:")
-            for problem in body.get("problems", []):
-                print(problem, file=sys.stderr)
-            return EXIT_INVALID
-        print(f"privacybot: {url} answered {exc.code}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        return _refused(exc, url)
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         print(

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from bot.cli.common import build_core
+from bot.core import Core
 from bot.kb.schema import LANGUAGES
 from bot.messages import Reply
 from bot.render.bluesky import grapheme_len, render_bluesky
@@ -98,6 +99,23 @@ def reply_parts(reply: Reply, full: bool) -> list[Reply]:
     return [reply] + [dataclasses.replace(reply, part=p) for p in reply.parts]
 
 
+def topic_preview(
+    core: Core, topic_id: str, languages: list[str], channels: list[str | None]
+) -> dict[str, Any]:
+    """Every part of a topic, by language, then channel (None: plain text), then part."""
+    result: dict[str, Any] = {}
+    for language in languages:
+        short = core.topic_reply(topic_id, language)
+        replies = [short] + [core.topic_part(topic_id, language, p) for p in short.parts]
+        for channel in channels:
+            block: dict[str, Any] = {
+                r.part: render_plain(r) if channel is None else channel_payload(channel, [r])
+                for r in replies
+            }
+            result.setdefault(language, {})[channel or "plain"] = block
+    return result
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     """Print every part of ``args.topic`` in each language and channel asked for."""
     core = build_core(args)
@@ -106,16 +124,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         return 1
     languages = [args.lang] if args.lang else list(LANGUAGES)
     channels = [args.channel] if args.channel else [None, *CHANNELS]
-    result: dict[str, Any] = {}
-    for language in languages:
-        short = core.topic_reply(args.topic, language)
-        replies = [short] + [core.topic_part(args.topic, language, p) for p in short.parts]
-        for channel in channels:
-            block: dict[str, Any] = {
-                r.part: render_plain(r) if channel is None else channel_payload(channel, [r])
-                for r in replies
-            }
-            result.setdefault(language, {})[channel or "plain"] = block
+    result = topic_preview(core, args.topic, languages, channels)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0

@@ -298,7 +298,8 @@ def split_posts(
         ):
             end -= 1
             post = _build(atoms[start:end])
-        posts.append(post)
+        if post.text.strip():  # a long word cut before its no-break space leaves a blank
+            posts.append(post)
         start = end
     return posts
 
@@ -358,11 +359,13 @@ def autolink(span: Span) -> list[Span]:
             continue
         if start > last:
             out.append(Span(span.text[last:start]))
-        host, _, path = (
-            shown.partition("://")[2].partition("/") if "://" in shown else (shown.partition("/"))
-        )
+        # The scheme only counts at the start: "a.com/x?https://b.com" must link to
+        # a.com, the host a reader sees, not to the b.com hidden in its path.
+        scheme, sep, rest = shown.partition("://")
+        has_scheme = bool(sep) and scheme.lower() in {"http", "https"}
+        host, _, path = (rest if has_scheme else shown).partition("/")
         uri = f"https://{host.lower()}" + (f"/{path}" if path else "")
-        if shown.lower().startswith("http://"):
+        if has_scheme and scheme.lower() == "http":
             uri = "http://" + uri.removeprefix("https://")
         out.append(Span(shown, uri))
         last = end

@@ -655,6 +655,11 @@ class FakeTelegram:
         found.sort(key=lambda m: m.message_id)
         return [m for m in found if m.from_bot or not from_bot]
 
+    @property
+    def polling(self) -> int:
+        """How many ``getUpdates`` long polls are waiting now (the bot is listening)."""
+        return self._polling
+
     def calls_of(self, method: str, **match: Any) -> list[Call]:
         """Recorded calls of a method whose params contain ``match``."""
         return [

@@ -169,6 +169,15 @@ class FakeXrpc:
         """Wait until ``nsid`` was called ``count`` times in all (a poll cycle went by...)."""
         await self.wait_for(lambda: self.count(nsid) >= count, timeout)
 
+    async def polled(self, times: int = 2, timeout: float = 15.0) -> None:
+        """Wait until the bot has asked for its notifications ``times`` more times.
+
+        After the awaited reply, this is the event that shows the bot went round
+        its loop again: a duplicate or a stray answer would have been sent by now.
+        """
+        nsid = "app.bsky.notification.listNotifications"
+        await self.wait_calls(nsid, self.count(nsid) + times, timeout)
+
     def _condition(self) -> asyncio.Condition:
         # Made lazily: the fake may be built before the test's event loop runs.
         if self._changed is None:
@@ -256,8 +265,7 @@ class FakeXrpc:
         if body.get("identifier") != self.handle or body.get("password") != self.password:
             raise web.HTTPUnauthorized(
                 text=(
-                    '{"error":"AuthenticationRequired",'
-                    '"message":"Invalid identifier or password"}'
+                    '{"error":"AuthenticationRequired","message":"Invalid identifier or password"}'
                 ),
                 content_type="application/json",
             )
@@ -364,5 +372,3 @@ def _label(did: str, val: str) -> dict[str, Any]:
         "val": val,
         "cts": _iso(time.time()),
     }
-
-

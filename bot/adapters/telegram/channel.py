@@ -159,37 +159,7 @@ class TelegramChannel:
         webhook: ProcessingWebhook | None = None
         try:
             await app.start()
-            assert app.updater is not None
-            if self.settings.mode == "webhook" and getattr(self.core.store, "reserve_send", None):
-                # Replicas (shared store): answer Telegram only once an update is handled.
-                assert self.settings.webhook_url is not None
-                assert self.settings.webhook_secret is not None
-                webhook = ProcessingWebhook(
-                    app,
-                    webhook_url=self.settings.webhook_url,
-                    secret=self.settings.webhook_secret.get_secret_value(),
-                    listen=self.settings.listen,
-                    port=self.settings.port,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                await webhook.start()
-            elif self.settings.mode == "webhook":
-                assert self.settings.webhook_url is not None
-                assert self.settings.webhook_secret is not None
-                await app.updater.start_webhook(
-                    listen=self.settings.listen,
-                    port=self.settings.port,
-                    url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
-                    webhook_url=self.settings.webhook_url,
-                    secret_token=self.settings.webhook_secret.get_secret_value(),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-            else:
-                await app.updater.start_polling(
-                    timeout=self.settings.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    error_callback=self._on_poll_error,
-                )
+            webhook = await self._receive_updates(app)
             log.info("telegram: serving as @%s (%s)", app.bot.username, self.settings.mode)
             stopping = asyncio.ensure_future(stop.wait())
             conflicted = asyncio.ensure_future(self._conflicted.wait())
@@ -216,6 +186,42 @@ class TelegramChannel:
             if app.running:
                 await app.stop()
             await app.shutdown()
+
+    async def _receive_updates(self, app: Application) -> ProcessingWebhook | None:
+        """Start polling, or the webhook; returns the replicas' webhook to stop, if that one."""
+        assert app.updater is not None
+        if self.settings.mode == "polling":
+            await app.updater.start_polling(
+                timeout=self.settings.poll_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._on_poll_error,
+            )
+            return None
+        # Webhook mode: the settings checked that both are set.
+        assert self.settings.webhook_url is not None
+        assert self.settings.webhook_secret is not None
+        secret = self.settings.webhook_secret.get_secret_value()
+        if getattr(self.core.store, "reserve_send", None):
+            # Replicas (shared store): answer Telegram only once an update is handled.
+            webhook = ProcessingWebhook(
+                app,
+                webhook_url=self.settings.webhook_url,
+                secret=secret,
+                listen=self.settings.listen,
+                port=self.settings.port,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            await webhook.start()
+            return webhook
+        await app.updater.start_webhook(
+            listen=self.settings.listen,
+            port=self.settings.port,
+            url_path=urlparse(self.settings.webhook_url).path.lstrip("/"),
+            webhook_url=self.settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        return None
 
     async def announce(self, app: Application) -> None:
         """Set the command menu and the bot's description in both languages.

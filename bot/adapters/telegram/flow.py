@@ -160,7 +160,7 @@ class FloodControl(AIORateLimiter):
                 )
         raise AssertionError("unreachable")  # pragma: no cover - reraise=True
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self,
         callback: Any,
         args: Any,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import (
@@ -56,12 +57,23 @@ PRIVACY_TOPIC = "bot.privacy"
 INLINE_CACHE_SECONDS = 60
 
 
-def addressed_text(message: Message, bot_id: int, bot_username: str) -> str | None:
-    """The question if the message speaks to the bot, else None.
+@dataclass(frozen=True, slots=True)
+class Addressing:
+    """How a text message reaches the bot.
 
-    A message speaks to the bot when it replies to one of the bot's messages
-    or mentions ``@bot_username``; the mention is removed from the question.
+    Attributes:
+        question: The text, the bot's @mention removed and spaces collapsed.
+        mentioned: It mentions ``@bot_username``.
+        replied_to: It replies to one of the bot's messages.
     """
+
+    question: str
+    mentioned: bool
+    replied_to: bool
+
+
+def addressing(message: Message, bot_id: int, bot_username: str) -> Addressing:
+    """Whether a text message mentions the bot or replies to it, and its question."""
     mention = f"@{bot_username}".lower()
     question = message.text or ""
     mentioned = False
@@ -71,9 +83,17 @@ def addressed_text(message: Message, bot_id: int, bot_username: str) -> str | No
             question = question.replace(value, " ")
     replied = message.reply_to_message
     to_bot = bool(replied and replied.from_user and replied.from_user.id == bot_id)
-    if not (mentioned or to_bot):
-        return None
-    return " ".join(question.split())
+    return Addressing(" ".join(question.split()), mentioned, to_bot)
+
+
+def addressed_text(message: Message, bot_id: int, bot_username: str) -> str | None:
+    """The question if the message speaks to the bot, else None.
+
+    A message speaks to the bot when it replies to one of the bot's messages
+    or mentions ``@bot_username``; the mention is removed from the question.
+    """
+    found = addressing(message, bot_id, bot_username)
+    return found.question if found.mentioned or found.replied_to else None
 
 
 def _user_id(user: Any) -> str | None:
@@ -143,29 +163,30 @@ class Handlers:
     async def _language(self, user: Any) -> str:
         return await self.core.language_of(CHANNEL, _user_id(user), _app_language(user))
 
-    async def _answer(self, message: Message, user: Any, question: str) -> None:
+    async def _answer(
+        self, message: Message, user: Any, question: str, how: Addressing | None = None
+    ) -> None:
         incoming = IncomingMessage(
             text=question,
             channel=CHANNEL,
             user_id=_user_id(user),
             language_hint=_app_language(user),
+            mentioned=how is not None and how.mentioned,
+            replied_to=how is not None and how.replied_to,
             chat_type="private" if message.chat.type == ChatType.PRIVATE else "group",
         )
         reply = await self.core.handle_chat(incoming)
         await self.sender.send_reply(message, reply, quote=message.chat.type != ChatType.PRIVATE)
 
     def _topic_titles(self, language: str) -> list[tuple[str, str]]:
-        return [
-            (t.id, t.lang(language).title)
-            for t in self.core.kb.topics.values()
-            if t.platform != "bot"
-        ]
+        return [(choice.value, choice.label) for choice in self.core.menu(language)]
 
     def _start_keyboard(self, language: str) -> list[list[Button]]:
-        examples = [t for t in EXAMPLE_TOPICS if t in self.core.kb.topics]
+        titles = dict(self._topic_titles(language))
+        examples = [t for t in EXAMPLE_TOPICS if t in titles]
         if len(examples) < 2:
-            examples += [t for t, _ in self._topic_titles(language) if t not in examples]
-        pairs = [(t, self.core.kb.topics[t].lang(language).title) for t in examples[:3]]
+            examples += [t for t in titles if t not in examples]
+        pairs = [(t, titles[t]) for t in examples[:3]]
         return topic_buttons(pairs, language) + language_buttons(language)
 
     # commands -------------------------------------------------------------------
@@ -195,8 +216,9 @@ class Handlers:
         if message is None:
             return
         language = await self._language(update.effective_user)
-        if HELP_TOPIC in self.core.kb.topics:
-            await self.sender.send_reply(message, self.core.topic_reply(HELP_TOPIC, language))
+        page = self.core.page(HELP_TOPIC, language)
+        if page is not None:
+            await self.sender.send_reply(message, page)
             return
         titles = "\n".join(f"• {title}" for _, title in self._topic_titles(language))
         await self.sender.send(message, render_text(f"{text(language, 'help.summary')}\n{titles}"))
@@ -236,8 +258,9 @@ class Handlers:
         if message is None:
             return
         language = await self._language(update.effective_user)
-        if PRIVACY_TOPIC in self.core.kb.topics:
-            await self.sender.send_reply(message, self.core.topic_reply(PRIVACY_TOPIC, language))
+        page = self.core.page(PRIVACY_TOPIC, language)
+        if page is not None:
+            await self.sender.send_reply(message, page)
         else:
             await self.sender.send(message, render_text(text(language, "tg.privacy")))
 
@@ -262,7 +285,8 @@ class Handlers:
         message = update.effective_message
         if message is None or not message.text:
             return
-        await self._answer(message, update.effective_user, message.text)
+        how = addressing(message, context.bot.id, context.bot.username)
+        await self._answer(message, update.effective_user, message.text, how)
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A photo, sticker, voice note...: answer its caption, else say what I read."""
@@ -288,9 +312,9 @@ class Handlers:
         message = update.effective_message
         if message is None or not message.text:
             return
-        question = addressed_text(message, context.bot.id, context.bot.username)
-        if question is not None:
-            await self._answer(message, update.effective_user, question)
+        how = addressing(message, context.bot.id, context.bot.username)
+        if how.mentioned or how.replied_to:
+            await self._answer(message, update.effective_user, how.question, how)
 
     # buttons --------------------------------------------------------------------
 

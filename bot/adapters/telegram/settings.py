@@ -1,52 +1,28 @@
-"""The ``TELEGRAM_*`` section of the configuration (pydantic-settings).
+"""The ``TELEGRAM_*`` section of the configuration (a pydantic-settings section).
 
-:class:`TelegramSettings` reads its own variables, from the process environment
-(``TelegramSettings()``) or from the merged environment the application hands
-every channel (:meth:`TelegramSettings.from_env`), and checks them itself: a
-bad value becomes a :class:`~bot.errors.ConfigError` naming the variable.
+:class:`TelegramSettings` is an :class:`~bot.settings.EnvSection`: it reads
+only the mapping it is given (:meth:`~bot.settings.EnvSection.from_env`, the
+merged environment the application hands every channel) and checks its own
+variables: a bad value becomes a :class:`~bot.errors.ConfigError` naming the
+variable, with the messages operators have always seen.
 """
 
 from __future__ import annotations
 
-import contextvars
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.settings import EnvSection
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-# The environment from_env reads instead of os.environ, for the duration of one call.
-_ENV: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
-    "telegram_settings_env", default=None
-)
-
-
-class _MappingSource(EnvSettingsSource):
-    """pydantic-settings' environment source, reading a given mapping instead of os.environ."""
-
-    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
-        self._mapping = env
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {
-            (name if self.case_sensitive else name.lower()): value
-            for name, value in self._mapping.items()
-            if value or not self.env_ignore_empty
-        }
 
 
 def _whole_seconds(variable: str, value: Any) -> int:
@@ -56,7 +32,7 @@ def _whole_seconds(variable: str, value: Any) -> int:
     return int(raw)
 
 
-class TelegramSettings(BaseSettings):
+class TelegramSettings(EnvSection):
     """The Telegram section of the configuration.
 
     Attributes:
@@ -73,13 +49,7 @@ class TelegramSettings(BaseSettings):
             ``Conflict`` answers (another poller) before the channel stops.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="TELEGRAM_",
-        env_ignore_empty=True,  # an empty variable means "the default", as it always did
-        frozen=True,
-        populate_by_name=True,
-        extra="ignore",
-    )
+    model_config = SettingsConfigDict(env_prefix="TELEGRAM_")
 
     token: SecretStr = Field(
         default=SecretStr(""), validation_alias=TOKEN_VARIABLE, validate_default=True
@@ -92,43 +62,6 @@ class TelegramSettings(BaseSettings):
     port: int = 8443
     poll_timeout: int = 10
     conflict_timeout: int = 60
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments first, then the mapping given to :meth:`from_env`, else os.environ."""
-        env = _ENV.get()
-        return (
-            init_settings,
-            _MappingSource(settings_cls, env) if env is not None else env_settings,
-        )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TelegramSettings:
-        """Read and check the settings.
-
-        Args:
-            env: The environment (``os.environ`` or a test's dict).
-
-        Returns:
-            The checked settings.
-
-        Raises:
-            ConfigError: Naming the variable that is missing or invalid.
-        """
-        token = _ENV.set(env)
-        try:
-            return cls()
-        except ValidationError as exc:
-            raise ConfigError(_first_message(exc)) from None
-        finally:
-            _ENV.reset(token)
 
     @field_validator("token", mode="before")
     @classmethod
@@ -214,16 +147,6 @@ class TelegramSettings(BaseSettings):
         if not _SECRET.match(self.webhook_secret.get_secret_value()):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256)")
         return self
-
-
-def _first_message(error: ValidationError) -> str:
-    """The message of the first failed check (ours name their variable), never the value."""
-    first = error.errors(include_input=False)[0]
-    cause = (first.get("ctx") or {}).get("error")
-    if isinstance(cause, ValueError):
-        return str(cause)
-    where = ".".join(str(part) for part in first["loc"]) or "settings"
-    return f"TELEGRAM_{where.upper()}: {first['msg']}"
 
 
 def is_configured(env: Mapping[str, str]) -> bool:
