@@ -224,6 +224,24 @@ def test_follow_up_in_the_thread_uses_the_conversation(world: dict[str, Any]) ->
     assert reply.record.reply.root.uri == first.record.reply.root.uri
 
 
+def test_a_follow_up_continues_its_thread_not_the_last_question(world: dict[str, Any]) -> None:
+    """The thread's question wins over what the person asked elsewhere since."""
+    stack = world["stack"]
+    dana = stack.create_account(f"dana{secrets.token_hex(3)}.test", PW)
+    grok = _reply(
+        world,
+        stack.post_mention(dana.client, world["bot"], " stop grok training").uri,
+        client=dana.client,
+    )
+    elsewhere = stack.post_mention(
+        dana.client, world["bot"], " turn off personalisation and data sharing"
+    )
+    _reply(world, elsewhere.uri, client=dana.client)  # now the person's last topic
+    follow = dana.client.send_post("and on Android?", reply_to=stack.reply_refs(grok), langs=["en"])
+    reply = _reply(world, follow.uri, client=dana.client)
+    assert "Tap your avatar" in reply.record.text  # Grok's Android steps
+
+
 def test_ignores_itself_and_bot_labelled_accounts(world: dict[str, Any]) -> None:
     stack, bot = world["stack"], world["bot"]
     own = stack.login(bot.handle, PW)
