@@ -90,11 +90,18 @@ class Application:
         self.env = env
         self.metrics = metrics
         self.factories = factories
-        self.store = store if store is not None else open_store(settings)
+        self._store = store
         self.kb_dir = kb_dir or settings.knowledge_dir or default_dir()
         self.drain_timeout = drain_timeout
         secrets = [*secret_values(env), *settings.secret_values()]
         self._redact = RedactingFilter(secrets).redact
+
+    @property
+    def store(self) -> Store:
+        """The store given, or the settings' one once :meth:`run` has built it."""
+        if self._store is None:
+            raise RuntimeError("the store is built when the application runs")
+        return self._store
 
     async def run(self, names: Sequence[str] = (), *, stop: asyncio.Event | None = None) -> int:
         """Run the named channels (every configured one when empty) until stopped.
@@ -114,6 +121,9 @@ class Application:
         factories = builtin_factories() if self.factories is None else self.factories
         chosen = choose(names, factories, self.env)
         stop = stop or asyncio.Event()
+        # Built only now: a refused start (no channel configured) leaves no salt or database.
+        if self._store is None:
+            self._store = open_store(self.settings)
         await self.store.open()
         try:
             core = self._core()

@@ -85,17 +85,19 @@ def test_eval_reports_and_fails_below_min(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", [["run"]])
-def test_run_without_channels_explains_variables(argv: list[str]) -> None:
+def test_run_without_channels_explains_variables(argv: list[str], tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot", *argv],
         capture_output=True,
         text=True,
         cwd=REPO,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(REPO), "PYTHONPATH": str(REPO)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr and "BLUESKY_HANDLE" in done.stderr
+    # A refused start leaves nothing behind: no salt, no database.
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_chat_number_picks_a_choice_and_follow_ups_use_it() -> None:
