@@ -30,7 +30,7 @@ from bot.messages import (
     SourceRef,
     SurfaceAnswer,
 )
-from bot.metrics import Metrics, current
+from bot.metrics import Metrics
 from bot.nlu.language import normalize_hint
 from bot.nlu.matcher import Match, Matcher
 from bot.nlu.normalize import clean
@@ -105,7 +105,8 @@ class Core:
             :meth:`admit`; None for no limit.
         site_url: The published site's root (``PRIVACYBOT_SITE_URL``); answers
             then carry their topic page's address in ``Reply.site_url``.
-        metrics: Where answers and store failures are counted (see :attr:`metrics`).
+        metrics: Where answers and store failures are counted; its own (a fresh
+            registry) if None.
     """
 
     def __init__(
@@ -119,19 +120,12 @@ class Core:
         metrics: Metrics | None = None,
     ) -> None:
         self.store: Store = store or MemoryStore()
-        self._metrics = metrics
+        self.metrics = metrics if metrics is not None else Metrics()
         self.log_unanswered = log_unanswered
         self.limiter = limiter
         self.site_url = site_url
         self._kb = kb
         self._engine = Engine(kb)
-
-    @property
-    def metrics(self) -> Metrics:
-        """Where answers and store failures are counted: the object given, else the one
-        the runner routes to through :func:`bot.metrics.current` (deprecated fallback,
-        kept until every caller passes its own)."""
-        return self._metrics if self._metrics is not None else current()
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -153,7 +147,7 @@ class Core:
 
         The matcher is built before anything is replaced, so a question being
         answered meanwhile sees either the old pair or the new one. Pass one
-        built elsewhere (the runner builds it off the event loop) to make this
+        built elsewhere (the reloader builds it off the event loop) to make this
         call instant.
         """
         engine = Engine(kb, matcher=matcher)

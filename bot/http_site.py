@@ -1,7 +1,7 @@
 """Starting a small aiohttp server on one address, for the health server and the webhook.
 
 Both listen with aiohttp's low-level runner (no signal handling of its own, no access
-log: addresses and paths are not logged), and both must release the runner when the
+log: addresses and paths are not logged), and both must release the aiohttp runner when the
 port cannot be bound, so that a retry or a clean exit does not leak it.
 """
 

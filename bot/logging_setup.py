@@ -3,7 +3,7 @@
 * JSON lines when stderr is not a terminal (journald, docker logs, a collector),
   readable text on a terminal; ``PRIVACYBOT_LOG_FORMAT`` forces either.
 * Fields passed with ``extra={...}`` (channel, topic, confidence, language,
-  latency_ms...) become JSON keys; :func:`bot.metrics.record_answer` writes the
+  latency_ms...) become JSON keys; :meth:`bot.metrics.Metrics.record_answer` writes the
   one line per answered message this way. Message text is never passed.
 * A redaction filter on the handler replaces every secret value from the
   environment (tokens, app passwords, the database URL, the salt) and anything

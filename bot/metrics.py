@@ -11,11 +11,11 @@ in, so two objects never share samples. Adapters call, on the object their
 * :meth:`Metrics.record_rate_limited` when the platform answered 429 / RetryAfter;
 * :meth:`Metrics.record_error` when handling one update failed;
 * :meth:`Metrics.set_channel_reachable` when its server stops or starts
-  answering: both adapters retry a lost server inside ``run()`` (the runner
+  answering: both adapters retry a lost server inside ``run()`` (the application
   never sees a failure), so only they can tell ``/healthz`` that the channel,
   though running, is ``reconnecting``.
 
-The runner keeps :meth:`Metrics.set_channel_state` up to date. The metric names,
+The application keeps :meth:`Metrics.set_channel_state` up to date. The metric names,
 types and labels are those of the hand-written exposition this replaced, so
 dashboards keep working; the ``*_created`` series prometheus_client adds are left
 out of :meth:`Metrics.render` for the same reason.
@@ -23,7 +23,6 @@ out of :meth:`Metrics.render` for the same reason.
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import logging
 import threading
@@ -60,7 +59,7 @@ class ChannelStatus:
     Attributes:
         state: One of :data:`CHANNEL_STATES`.
         since: When it entered that state (UTC).
-        restarts: How many times the runner restarted it.
+        restarts: How many times the application restarted it.
         last_error: Type and (redacted) message of the last failure.
     """
 
@@ -259,10 +258,10 @@ class Metrics:
         """
         self._errors.labels(channel, kind).inc()
 
-    # -- runner ---------------------------------------------------------------
+    # -- application -------------------------------------------------------------
 
     def set_channel_state(self, channel: str, state: str, *, error: str | None = None) -> None:
-        """Record a channel's state for ``/healthz`` (the runner calls this).
+        """Record a channel's state for ``/healthz`` (the application calls this).
 
         Args:
             channel: The channel.
@@ -288,7 +287,7 @@ class Metrics:
 
         A ``starting`` channel becomes ``running`` at its first successful call
         (a failed one leaves it ``starting`` and records the error). Otherwise
-        what the runner recorded (``restarting``, ``failed``, ``stopped``) wins
+        what the application recorded (``restarting``, ``failed``, ``stopped``) wins
         over what the adapter sees.
 
         Args:
@@ -361,61 +360,3 @@ class Metrics:
             "knowledge": kb,
             "channels": channels,
         }
-
-
-# -- deprecated: the process-wide object and the module functions -----------------------
-# The adapters still report through these until they call `context.metrics.<method>`
-# (issue 11); the lead removes this section once no caller is left. New code takes a
-# `Metrics` argument instead.
-
-METRICS = Metrics()
-"""The process-wide metrics (deprecated: pass a :class:`Metrics` instead)."""
-
-_CURRENT: contextvars.ContextVar[Metrics] = contextvars.ContextVar("metrics", default=METRICS)
-
-
-def current() -> Metrics:
-    """The metrics the module functions below write to: :data:`METRICS`, or the one
-    :func:`bot.runner.run_channels` was given (through :func:`use`), so that what an
-    adapter reports lands where the runner's ``/healthz`` reads."""
-    return _CURRENT.get()
-
-
-def use(metrics: Metrics) -> contextvars.Token[Metrics]:
-    """Route the module functions to ``metrics`` in this task and those it creates."""
-    return _CURRENT.set(metrics)
-
-
-def reset(token: contextvars.Token[Metrics]) -> None:
-    """Undo :func:`use`."""
-    _CURRENT.reset(token)
-
-
-def record_message(channel: str) -> None:
-    """Count a message handled without a core answer (see :meth:`Metrics.record_message`)."""
-    current().record_message(channel)
-
-
-def record_answer(channel: str, answer: Any, *, latency_ms: float | None = None) -> None:
-    """Count and log one answered message (see :meth:`Metrics.record_answer`)."""
-    current().record_answer(channel, answer, latency_ms=latency_ms)
-
-
-def record_rate_limited(channel: str, retry_after: float | None = None) -> None:
-    """Count a 429 / flood-wait (see :meth:`Metrics.record_rate_limited`)."""
-    current().record_rate_limited(channel, retry_after)
-
-
-def record_error(channel: str, kind: str = "update") -> None:
-    """Count a failure handling one update (see :meth:`Metrics.record_error`)."""
-    current().record_error(channel, kind)
-
-
-def set_channel_state(channel: str, state: str, *, error: str | None = None) -> None:
-    """Record a channel's state (see :meth:`Metrics.set_channel_state`)."""
-    current().set_channel_state(channel, state, error=error)
-
-
-def set_channel_reachable(channel: str, reachable: bool, *, error: str | None = None) -> None:
-    """Report whether a channel's server answers (see :meth:`Metrics.set_channel_reachable`)."""
-    current().set_channel_reachable(channel, reachable, error=error)

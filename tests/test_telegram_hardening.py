@@ -25,7 +25,7 @@ from bot.app import Application
 from bot.errors import ConfigError
 from bot.kb.loader import default_dir, load_knowledge
 from bot.logging_setup import QUIET_LOGGERS, configure_logging
-from bot.metrics import METRICS, Metrics
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
 
@@ -39,8 +39,7 @@ def state(metrics: Metrics) -> str:
 
 
 async def test_the_channel_is_starting_until_telegram_answers() -> None:
-    metrics, stop = METRICS, asyncio.Event()  # the adapter reports to the process's metrics
-    metrics.reset()
+    metrics, stop = Metrics(), asyncio.Event()  # the application hands it to the channel
     async with FakeTelegram(TOKEN) as fake:
         fake.inject_error("getMe", count=3)  # Telegram unreachable at start
         env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.url}

@@ -43,7 +43,7 @@ from bot.adapters.bluesky.session import RetryLater, Session, error_name, sleep_
 from bot.adapters.bluesky.settings import BlueskySettings
 from bot.core import Core
 from bot.messages import IncomingMessage, ThreadPost
-from bot.metrics import Metrics, current
+from bot.metrics import Metrics
 from bot.nlu.language import normalize_hint
 from bot.ratelimit import Verdict
 from bot.render.bluesky import Span, render_bluesky, split_posts
@@ -70,8 +70,8 @@ class BlueskyChannel:
         core: The shared answer engine.
         settings: The Bluesky settings.
         store: Where the channel keeps its own state; the core's store if None.
-        metrics: Where errors, rate limits and reachability go; the current
-            metrics if None.
+        metrics: Where errors, rate limits and reachability go; the core's if
+            None.
         clock: Epoch seconds (tests may inject one).
     """
 
@@ -90,7 +90,7 @@ class BlueskyChannel:
     ) -> None:
         self.core = core
         self.store = store if store is not None else core.store
-        self.metrics = metrics if metrics is not None else current()
+        self.metrics = metrics if metrics is not None else core.metrics
         self.settings = settings
         self._clock = clock
         self.session = Session(settings, self.store, self.metrics, clock=clock)
@@ -144,8 +144,8 @@ class BlueskyChannel:
         """Poll and answer until ``stop`` is set.
 
         Raises:
-            ConfigError: Bad credentials (the runner stops instead of retrying).
-            Exception: Anything unexpected; the runner restarts the channel.
+            ConfigError: Bad credentials (the application stops instead of retrying).
+            Exception: Anything unexpected; the application restarts the channel.
         """
         await self.outbox.load()
         self.requests.loads(await self.store.get_value(REQUESTS_KEY))

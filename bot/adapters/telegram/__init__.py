@@ -52,7 +52,7 @@ __all__ = [
 
 
 def create_channel(core: Core, env: Mapping[str, str]) -> TelegramChannel:
-    """Build the Telegram channel for the runner.
+    """Build the Telegram channel for the application.
 
     Raises:
         ConfigError: If the Telegram settings are missing or invalid.

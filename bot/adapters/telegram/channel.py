@@ -39,7 +39,6 @@ from bot.core import Core
 from bot.errors import ConfigError
 from bot.messages import Reply
 from bot.metrics import Metrics
-from bot.metrics import current as current_metrics
 from bot.texts import text
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ class TelegramChannel:
         core: The shared answer engine.
         settings: The checked Telegram settings.
         metrics: Where the channel reports reachability, errors and 429s; the
-            process's current metrics if None.
+            core's if None.
     """
 
     name = "telegram"
@@ -80,7 +79,7 @@ class TelegramChannel:
     ) -> None:
         self.core = core
         self.settings = settings
-        self.metrics = metrics if metrics is not None else current_metrics()
+        self.metrics = metrics if metrics is not None else core.metrics
         self.handlers = Handlers(core, self.metrics, Sender())
         self._conflict_first: float | None = None
         self._conflict_last = 0.0
@@ -143,7 +142,7 @@ class TelegramChannel:
         Raises:
             ConfigError: If Telegram rejects the token, or another process keeps
                 polling with it (not worth restarting).
-            TelegramError: On other start-up failures; the runner restarts us.
+            TelegramError: On other start-up failures; the application restarts us.
         """
         self._conflict_first = None
         self._conflicted.clear()
