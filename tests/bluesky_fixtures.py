@@ -19,11 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.xrpc import CID, FakeXrpc, fake_jwt  # noqa: F401  (old import path, kept for branches in flight)
 from helpers import processes
-from helpers.kb import write_kb as write_test_kb  # noqa: F401  (old name, for branches in flight)
 from helpers.processes import ROOT as REPO
-from helpers.waits import wait_for as until  # noqa: F401  (old name, for branches in flight)
 from helpers.waits import wait_until
 
 STACK_ENV = {

@@ -15,11 +15,7 @@ from pathlib import Path
 
 from fakes.bot_api import FakeTelegram, SentMessage
 from helpers import processes, waits
-from helpers.ports import (
-    accepts_connections,
-    free_port,  # noqa: F401  (old import path, for branches in flight)
-)
-from helpers.processes import ROOT  # noqa: F401  (old import path, for branches in flight)
+from helpers.ports import accepts_connections
 
 TOKEN = "123456789:TEST-token_for_the_fake_AAAAAAAAAA"
 START_TIMEOUT = 20.0
