@@ -583,6 +583,8 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
                 await tg.wait_messages(user_id, per_answer, timeout=30)
             except TimeoutError:
                 raise AssertionError(f"Telegram user {user_id} got no answer (lost)") from None
+        # A window, not an event: updates of one chat may reach different replicas, so
+        # no later answer proves the earlier ones are all done (as settled() does).
         await asyncio.sleep(1.5)  # long enough for a duplicate, if any, to show up
         counts = await asyncio.to_thread(own_replies, stack, bot.handle, PW)
         twice = {uri: n for uri, n in counts.items() if uri in mentions and n != 1}

@@ -118,6 +118,7 @@ async def test_replies_do_not_queue_behind_a_required_write_waiting_for_the_lock
     try:
         # The Bluesky ledger (a required write) waits up to 5 s for the lock...
         ledger = asyncio.ensure_future(store.mark_seen("post", "at://did:plc:x/post/1"))
+        # No event says a store thread has taken its connection: a short head start.
         await asyncio.sleep(0.05)  # let it take the write connection first
         reply = await core.handle(IncomingMessage(QUESTION, "telegram", "1", "en"))
         waiting = not ledger.done()  # ...the reply did not wait behind it
@@ -298,7 +299,7 @@ async def test_the_bluesky_request_count_is_an_optional_write(tmp_path: Path) ->
     holder = hold_lock(db)
     try:
         ledger = asyncio.ensure_future(store.set_value("bluesky.session", "{}"))  # required
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # its head start, as above
         await channel.save_requests()  # optional: fails fast, logged, not raised
         stalled = ledger.done()
         health = store.health()
