@@ -173,10 +173,6 @@ class BlueskyChannel:
             await self.session.close()
             log.info("bluesky: stopped %s", json.dumps(self.stats(), sort_keys=True))
 
-    async def poll_once(self) -> int:
-        """Read new notifications and queue them (see :meth:`Inbox.poll_once`)."""
-        return await self.inbox.poll_once()
-
     def _maybe_log_stats(self) -> None:
         now = self._clock()
         if now - self._last_stats < STATS_EVERY:
