@@ -11,27 +11,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bot.core import Core
-from bot.kb.loader import default_dir, load_knowledge
-from bot.messages import IncomingMessage
-from bot.store.sqlite import SQLiteStore
+from _paths import use_repo_and_tests
 
-HOLD_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("CREATE TABLE IF NOT EXISTS other_program (x)")
-conn.execute("BEGIN EXCLUSIVE")
-conn.execute("INSERT INTO other_program VALUES (1)")
-print("locked", flush=True)
-sys.stdin.read()
-conn.execute("COMMIT")
-"""
+use_repo_and_tests()
+
+from helpers.sqlite_lock import hold_lock, release  # noqa: E402
+
+from bot.core import Core  # noqa: E402
+from bot.kb.loader import default_dir, load_knowledge  # noqa: E402
+from bot.messages import IncomingMessage  # noqa: E402
+from bot.store.sqlite import SQLiteStore  # noqa: E402
+
 QUESTION = "how do i stop grok training on my posts"
 
 
@@ -49,19 +43,11 @@ async def main(people: int) -> None:
         await store.open()
         core = Core(kb, store)
         print(f"no lock: {await timed(core, 'warm') * 1000:.1f} ms")
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLD_LOCK, str(db)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        holder = hold_lock(db)
         try:
             latencies = await asyncio.gather(*(timed(core, str(n)) for n in range(people)))
         finally:
-            assert holder.stdin is not None
-            holder.stdin.close()
-            holder.wait(10)
+            release(holder)
         print("lock held, replies (s): " + ", ".join(f"{s:.2f}" for s in sorted(latencies)))
         print(f"after the lock: {await timed(core, 'later') * 1000:.1f} ms")
         await store.close()

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import pytest
 from fakes.bot_api import FakeTelegram
 from helpers.processes import ROOT
+from helpers.sqlite_lock import hold_lock
 from telegram_fixtures import TOKEN, bot_env, running_bot, settled
 
 from bot.adapters.telegram import TelegramChannel, TelegramSettings
@@ -36,17 +37,6 @@ pytestmark = pytest.mark.timeout(60)
 KB = load_knowledge(default_dir())
 SALT = b"s" * 32
 QUESTION = "how do i stop grok training on my posts"
-
-HOLD_LOCK = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("CREATE TABLE IF NOT EXISTS other_program (x)")
-conn.execute("BEGIN EXCLUSIVE")
-conn.execute("INSERT INTO other_program VALUES (1)")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
 
 DISK_FULL_SHIM = '''
 """Test shim: writes fail with "database or disk is full" while a flag file exists."""
@@ -150,17 +140,6 @@ async def test_a_file_that_is_not_a_database_is_refused_and_kept(tmp_path: Path)
 
 
 # --- a lock held by another process -------------------------------------------------
-
-
-def hold_lock(db: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process takes an exclusive lock on ``db`` and keeps it ``seconds``."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(db), str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-    return proc
 
 
 async def test_a_short_lock_is_waited_for(tmp_path: Path) -> None:

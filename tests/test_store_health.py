@@ -12,8 +12,6 @@ import asyncio
 import datetime as dt
 import logging
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 from fakes.bot_api import FakeTelegram
+from helpers.sqlite_lock import hold_lock, release
 from store_fixtures import SALT, FakeClock
 from telegram import Update
 from telegram_fixtures import TOKEN
@@ -43,17 +42,6 @@ pytestmark = pytest.mark.timeout(90)
 KB = load_knowledge(default_dir())
 QUESTION = "how do i stop grok training on my posts"
 
-HOLD_LOCK = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("CREATE TABLE IF NOT EXISTS other_program (x)")
-conn.execute("BEGIN EXCLUSIVE")
-conn.execute("INSERT INTO other_program VALUES (1)")
-print("locked", flush=True)
-sys.stdin.read()  # hold the lock until the test closes our stdin
-conn.execute("COMMIT")
-"""
-
 
 class ManualClock:
     """Monotonic seconds moved by hand (the store guard's cool-down)."""
@@ -63,24 +51,6 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def hold_lock(db: Path) -> subprocess.Popen[str]:
-    """Another process takes the write lock on ``db`` until its stdin is closed."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(db)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-    return proc
-
-
-def release(proc: subprocess.Popen[str]) -> None:
-    assert proc.stdin is not None
-    proc.stdin.close()
-    proc.wait(10)
 
 
 async def test_a_lock_held_by_another_process_does_not_hold_replies_back(tmp_path: Path) -> None:
