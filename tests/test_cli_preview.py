@@ -7,23 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers.processes import run_cli
+
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "how do I stop Grok training?"
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-    )
-
-
 def test_ask_prints_the_short_answer_and_full_prints_everything() -> None:
-    short = _run("ask", QUESTION)
-    full = _run("ask", "--full", QUESTION)
+    short = run_cli("ask", QUESTION)
+    full = run_cli("ask", "--full", QUESTION)
     assert short.returncode == full.returncode == 0, short.stderr + full.stderr
     assert "https://x.com/settings/grok_settings" in short.stdout
     assert "What happens:" not in short.stdout and "Sources:" not in short.stdout
@@ -33,7 +25,7 @@ def test_ask_prints_the_short_answer_and_full_prints_everything() -> None:
 
 
 def test_ask_channel_telegram_json_is_what_telegram_gets() -> None:
-    done = _run("ask", "--channel", "telegram", "--json", QUESTION)
+    done = run_cli("ask", "--channel", "telegram", "--json", QUESTION)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["channel"] == "telegram" and payload["topic"] == "x.grok_training"
@@ -46,8 +38,8 @@ def test_ask_channel_telegram_json_is_what_telegram_gets() -> None:
 
 
 def test_ask_channel_full_sends_every_part_after_the_short() -> None:
-    short = json.loads(_run("ask", "--channel", "telegram", "--json", QUESTION).stdout)
-    done = _run("ask", "--channel", "telegram", "--full", "--json", QUESTION)
+    short = json.loads(run_cli("ask", "--channel", "telegram", "--json", QUESTION).stdout)
+    done = run_cli("ask", "--channel", "telegram", "--full", "--json", QUESTION)
     assert done.returncode == 0, done.stderr
     messages = json.loads(done.stdout)["messages"]
     assert messages[0] == short["messages"][0]
@@ -56,7 +48,7 @@ def test_ask_channel_full_sends_every_part_after_the_short() -> None:
 
 
 def test_ask_channel_bluesky_json_has_facets_and_the_card() -> None:
-    done = _run("ask", "--channel", "bluesky", "--json", "--lang", "fr", "désactiver grok")
+    done = run_cli("ask", "--channel", "bluesky", "--json", "--lang", "fr", "désactiver grok")
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     (post,) = payload["posts"]
@@ -71,18 +63,18 @@ def test_ask_channel_bluesky_json_has_facets_and_the_card() -> None:
 
 
 def test_preview_shows_every_part_in_every_language() -> None:
-    done = _run("preview", "x.grok_training", "--json")
+    done = run_cli("preview", "x.grok_training", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert {"en", "fr"} <= set(result)
     for by_channel in result.values():
         assert set(by_channel) == {"plain", "telegram", "bluesky"}
         assert set(by_channel["telegram"]) == {"short", "surfaces", "why", "sources", "related"}
-    assert _run("preview", "x.nothing").returncode == 1
+    assert run_cli("preview", "x.nothing").returncode == 1
 
 
 def test_deeplinks_give_a_start_link_per_topic() -> None:
-    done = _run("deeplinks", "--bot", "@privacybot")
+    done = run_cli("deeplinks", "--bot", "@privacybot")
     assert done.returncode == 0, done.stderr
     rows = {line.split("\t")[0]: line.split("\t")[1:] for line in done.stdout.splitlines()}
     assert rows["x.grok_training"][0] == "https://t.me/privacybot?start=x-grok_training"

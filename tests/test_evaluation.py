@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.processes import run_cli
 
 from bot.core import Core
 from bot.evaluation import evaluate_async, format_report, load_file
@@ -21,17 +20,6 @@ EVAL = Path(__file__).parent / "eval"
 @pytest.fixture(scope="module")
 def core(knowledge: KnowledgeBase) -> Core:
     return Core(knowledge, MemoryStore())
-
-
-def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        cwd=REPO,
-        timeout=60,
-    )
 
 
 async def test_conversation_files_report_per_turn_and_per_conversation(
@@ -84,7 +72,7 @@ async def test_held_out_sets(core: Core, name: str) -> None:
 
 
 def test_chat_json_reads_lines_and_prints_one_object_per_reply() -> None:
-    done = _run("chat", "--json", stdin="grok\n2\nand on Android?\nhow about instagram?\n")
+    done = run_cli("chat", "--json", stdin="grok\n2\nand on Android?\nhow about instagram?\n")
     assert done.returncode == 0, done.stderr
     replies = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(replies) == 4
@@ -96,7 +84,7 @@ def test_chat_json_reads_lines_and_prints_one_object_per_reply() -> None:
 
 
 def test_ask_json_has_platform_need_and_asked_language() -> None:
-    done = _run("ask", "--json", "Wie lösche ich mein Twitter-Konto?")
+    done = run_cli("ask", "--json", "Wie lösche ich mein Twitter-Konto?")
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert payload["platform"] == "x" and payload["need"] == "delete_account"
@@ -105,7 +93,7 @@ def test_ask_json_has_platform_need_and_asked_language() -> None:
 
 
 def test_eval_command_takes_conversation_files() -> None:
-    done = _run("eval", str(EVAL / "heldout-dialogues.yaml"))
+    done = run_cli("eval", str(EVAL / "heldout-dialogues.yaml"))
     assert done.returncode == 0, done.stderr
     assert "conversations right at every turn:" in done.stdout
 
@@ -115,6 +103,6 @@ def test_an_invalid_registry_is_reported_without_a_traceback(tmp_path: Path) -> 
     (tmp_path / "platforms.yaml").write_text(
         "platforms:\n- {id: x, name: X, kind: nope, names: {all: [x]}}\n", encoding="utf-8"
     )
-    done = _run("--kb", str(tmp_path), "ask", "hi")
+    done = run_cli("--kb", str(tmp_path), "ask", "hi")
     assert done.returncode == 2
     assert "platforms.yaml: x: kind:" in done.stderr and "Traceback" not in done.stderr

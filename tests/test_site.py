@@ -10,12 +10,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers.processes import run_cli
 from site_pages import BASE_URL, Page, pages, parse, resolve, url_to_file
 
 from bot.core import Core
@@ -268,13 +268,7 @@ def test_rebuild_replaces_a_previous_build_but_never_another_folder(
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-    )
+    return run_cli(*args, timeout=120)  # a whole site: slower than one answer
 
 
 def test_cli_builds_the_site(tmp_path: Path) -> None:

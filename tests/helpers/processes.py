@@ -28,6 +28,20 @@ def bot_env(**variables: str) -> dict[str, str]:
     return env
 
 
+def run_cli(
+    *args: str, stdin: str | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot ARGS`` in the clone to its end, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+
+
 class _Child:
     """What both flavours share: the command line, the environment, the log file."""
 
