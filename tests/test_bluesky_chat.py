@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import pytest
 from bluesky_fixtures import MAIN_STACK, BotProcess, bot_env, running_stack, settle, stack_marks
 from helpers.kb import write_kb
-from helpers.processes import ROOT
+from helpers.processes import run_cli
 from helpers.waits import wait_until
 
 from bot.render.bluesky import grapheme_len
@@ -55,14 +53,7 @@ def _start_bot(stack: Any, tmp: Path, **extra: str) -> tuple[Any, BotProcess]:
         db=tmp / "bot.sqlite3",
         extra=extra,
     )
-    setup = subprocess.run(
-        [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    setup = run_cli("--kb", str(kb), "bluesky", "setup-profile", env=env)
     assert setup.returncode == 0, setup.stderr
     return bot, BotProcess(env, tmp / "bot.log", kb).start()
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 import secrets
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 from bluesky_fixtures import BotProcess, bot_env, replies_by, running_stack, settle, stack_marks
 from helpers.kb import write_kb
-from helpers.processes import ROOT
+from helpers.processes import run_cli
 from helpers.waits import wait_until
 
 pytestmark = stack_marks(timeout=240)
@@ -50,14 +48,7 @@ def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
     db = tmp / "bot.sqlite3"
     env = bot_env(pds_url=info.pds_url, handle=bot.handle, password=PW, db=db)
     # The profile first (as an operator would), then the bot reuses that session.
-    setup = subprocess.run(
-        [sys.executable, "-m", "bot", "--kb", str(kb), "bluesky", "setup-profile"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    setup = run_cli("--kb", str(kb), "bluesky", "setup-profile", env=env)
     assert setup.returncode == 0, setup.stderr
     stack.process_all()
     proc = BotProcess(env, tmp / "bot.log", kb).start()

@@ -29,15 +29,22 @@ def bot_env(**variables: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, stdin: str | None = None, timeout: float = 60.0
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bot ARGS`` in the clone to its end, output captured as text."""
+    """Run ``python -m bot ARGS`` in the clone to its end, output captured as text.
+
+    ``env``: the whole environment (see :func:`bot_env`); this process's when None.
+    """
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
         input=stdin,
         cwd=ROOT,
+        env=env,
         timeout=timeout,
     )
 
