@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -401,68 +402,66 @@ async def test_replicas_share_the_per_person_rate_limit(request: pytest.FixtureR
     assert sorted(keys) == sorted(user_key(SALT, "telegram", u) for u in ("7", "8"))
 
 
+@pytest.fixture
+async def leader_world(tmp_path: Path) -> AsyncIterator[tuple[Any, Any, Core]]:
+    """A Bluesky leader's world: a fake PDS, a memory store, a core on a small knowledge base."""
+    from fakes.xrpc import FakeXrpc
+    from helpers.kb import write_kb
+
+    from bot.store.memory import MemoryStore
+
+    fake = await FakeXrpc().start()
+    store = MemoryStore()
+    try:
+        yield fake, store, Core(load_knowledge(write_kb(tmp_path / "kb")), store)
+    finally:
+        await fake.stop()
+
+
 async def test_write_points_are_stored_before_the_post_so_a_successor_counts_them(
-    tmp_path: Path,
+    leader_world: tuple[Any, Any, Core],
 ) -> None:
     """A leader killed while a reply is on its way must leave the points in the store."""
     from bluesky_fixtures import fake_channel
-    from fakes.xrpc import FakeXrpc
-    from helpers.kb import write_kb
-    from helpers.waits import wait_for
 
     from bot.adapters.bluesky import BUDGET_KEY
-    from bot.store.memory import MemoryStore
 
-    fake = await FakeXrpc().start()
-    store = MemoryStore()
-    core = Core(load_knowledge(write_kb(tmp_path / "kb")), store)
-    try:
-        fake.add_mention("how do I stop Grok training?")
-        fake.faults["com.atproto.repo.createRecord"] = [("sleep", 2.0)]
-        channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
-        stop = asyncio.Event()
-        task = asyncio.create_task(channel.run(stop))
-        await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 1)
-        # The post is on its way: what a successor would read if this leader died now.
-        stored = json.loads(await store.get_value(BUDGET_KEY) or "{}")
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        assert sum(stored.values()) == 3  # the reply's write points
-    finally:
-        await fake.stop()
+    fake, store, core = leader_world
+    fake.add_mention("how do I stop Grok training?")
+    fake.faults["com.atproto.repo.createRecord"] = [("sleep", 2.0)]
+    channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
+    stop = asyncio.Event()
+    task = asyncio.create_task(channel.run(stop))
+    await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 1)
+    # The post is on its way: what a successor would read if this leader died now.
+    stored = json.loads(await store.get_value(BUDGET_KEY) or "{}")
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert sum(stored.values()) == 3  # the reply's write points
 
 
 async def test_the_request_count_is_stored_during_a_burst_not_only_after_it(
-    tmp_path: Path,
+    leader_world: tuple[Any, Any, Core],
 ) -> None:
     """A leader killed mid-burst must leave its successor the requests it made."""
     from bluesky_fixtures import fake_channel
-    from fakes.xrpc import FakeXrpc
-    from helpers.kb import write_kb
-    from helpers.waits import wait_for
 
     from bot.adapters.bluesky import REQUESTS_KEY
-    from bot.store.memory import MemoryStore
 
-    fake = await FakeXrpc().start()
-    store = MemoryStore()
-    core = Core(load_knowledge(write_kb(tmp_path / "kb")), store)
-    try:
-        for i in range(3):
-            fake.add_mention(f"how do I stop Grok training? {i}")
-        fake.faults["com.atproto.repo.createRecord"] = [(), ("sleep", 2.0)]
-        channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
-        stop = asyncio.Event()
-        task = asyncio.create_task(channel.run(stop))
-        await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 2)
-        names = [nsid for _, nsid in fake.calls]
-        made = names.index("com.atproto.repo.createRecord") + 1  # up to the first reply
-        stored = json.loads(await store.get_value(REQUESTS_KEY) or "{}")
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        assert sum(stored.values()) >= made, (stored, names)
-    finally:
-        await fake.stop()
+    fake, store, core = leader_world
+    for i in range(3):
+        fake.add_mention(f"how do I stop Grok training? {i}")
+    fake.faults["com.atproto.repo.createRecord"] = [(), ("sleep", 2.0)]
+    channel = fake_channel(core, fake, BLUESKY_MAX_POSTS="1")
+    stop = asyncio.Event()
+    task = asyncio.create_task(channel.run(stop))
+    await wait_for(lambda: fake.count("com.atproto.repo.createRecord") == 2)
+    names = [nsid for _, nsid in fake.calls]
+    made = names.index("com.atproto.repo.createRecord") + 1  # up to the first reply
+    stored = json.loads(await store.get_value(REQUESTS_KEY) or "{}")
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert sum(stored.values()) >= made, (stored, names)
 
 
 def test_compose_replicas_profile_runs_webhook_replicas_behind_a_pinned_proxy() -> None:
