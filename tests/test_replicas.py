@@ -33,15 +33,15 @@ import pytest
 from fakes.bot_api import SECRET_HEADER, FakeTelegram
 from helpers.ports import free_port
 from helpers.processes import BotProcess
+from helpers.replies import answered_example
 from helpers.waits import wait_for
 from store_fixtures import SALT, _pg_database
 from telegram_fixtures import TOKEN, bot_env
 
-from bot.adapters.telegram import TelegramChannel, TelegramSettings
+from bot.adapters.telegram import TelegramChannel
 from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
 from bot.leader import LeaderChannel
-from bot.messages import IncomingMessage, Reply
 from bot.metrics import Metrics
 from bot.ratelimit import Rate, SharedUserRateLimiter, Verdict
 from bot.store.base import user_key
@@ -253,16 +253,6 @@ def own_replies(stack: Any, handle: str, password: str) -> dict[str, int]:
 
 KB = load_knowledge(default_dir())
 CORE = Core(KB)
-RENDER = TelegramChannel(CORE, TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}))
-
-
-async def expected(topic_id: str = "x.grok_training") -> tuple[str, Reply]:
-    """A question and the reply the engine builds for it."""
-    for example in KB.topics[topic_id].en.examples:
-        reply = await CORE.handle(IncomingMessage(example, language_hint="en"))
-        if reply.kind == "answer" and reply.topic_id == topic_id:
-            return example, reply
-    raise AssertionError(f"no example of {topic_id} is answered with it")
 
 
 # --------------------------------------------------------------------------- fast tests
@@ -512,8 +502,8 @@ async def test_three_replicas_survive_the_leader_killed_mid_burst(
     people = [
         await asyncio.to_thread(stack.create_account, f"r{i}{sfx}.test", PW) for i in range(4)
     ]
-    question, reply = await expected()
-    per_answer = sum(map(len, RENDER.render(reply)))
+    question, reply = await answered_example(CORE)
+    per_answer = sum(map(len, TelegramChannel.render(reply)))
     tg = await FakeTelegram(TOKEN).start()
     world = ReplicaSet(tmp_path, url, tg, stack.current().pds_url, bot.handle, PW)
     mentions: list[str] = []

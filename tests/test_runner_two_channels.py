@@ -36,13 +36,14 @@ from bluesky_fixtures import replies_by, stack_env
 from fakes.bot_api import FakeTelegram, SentMessage
 from helpers.ports import free_port
 from helpers.processes import ROOT
+from helpers.replies import answered_example
 from telegram_fixtures import TOKEN, bot_env
 from test_bluesky_resilience import PdsProxy
 
-from bot.adapters.telegram import TelegramChannel, TelegramSettings
+from bot.adapters.telegram import TelegramChannel
 from bot.core import Core
 from bot.kb.loader import default_dir, load_knowledge
-from bot.messages import IncomingMessage, Reply
+from bot.messages import Reply
 from bot.render.bluesky import render_bluesky
 
 pytestmark = [
@@ -62,17 +63,7 @@ STOP_WITHIN = 5.0
 
 KB = load_knowledge(default_dir())
 CORE = Core(KB)
-RENDER = TelegramChannel(CORE, TelegramSettings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}))
 _user_ids = itertools.count(3001)
-
-
-async def expected(topic_id: str = "x.grok_training") -> tuple[str, Reply]:
-    """A question (one of the topic's examples) and the reply the engine builds for it."""
-    for example in KB.topics[topic_id].en.examples:
-        reply = await CORE.handle(IncomingMessage(example, language_hint="en"))
-        if reply.kind == "answer" and reply.topic_id == topic_id:
-            return example, reply
-    raise AssertionError(f"no example of {topic_id} is answered with it")
 
 
 @dataclass
@@ -125,7 +116,7 @@ class World:
     async def ask_telegram(self, question: str, reply: Reply) -> list[SentMessage]:
         """A new person asks on Telegram; the bot's messages once it has answered."""
         user = FakeTelegram.user(next(_user_ids), "Ann", "en")
-        count = sum(map(len, RENDER.render(reply)))
+        count = sum(map(len, TelegramChannel.render(reply)))
         await self.tg.send_text(user, question)
         try:
             await self.tg.wait_messages(user["id"], count, timeout=ANSWER_TIMEOUT)
@@ -248,7 +239,7 @@ def states(doc: dict[str, Any]) -> dict[str, str]:
 
 
 async def test_one_process_answers_on_telegram_and_bluesky(world: World) -> None:
-    question, reply = await expected()
+    question, reply = await answered_example(CORE)
     await world.ask_telegram(question, reply)
     await world.ask_bluesky(question, reply)
     assert answers_by_channel(world.log()) == {"telegram": 1, "bluesky": 1}
@@ -262,7 +253,7 @@ async def test_one_process_answers_on_telegram_and_bluesky(world: World) -> None
 async def test_telegram_server_down_bluesky_answers_and_telegram_comes_back(
     world: World,
 ) -> None:
-    question, reply = await expected()
+    question, reply = await answered_example(CORE)
     await world.tg.stop()
     try:
         doc = await world.wait_health(
@@ -281,7 +272,7 @@ async def test_telegram_server_down_bluesky_answers_and_telegram_comes_back(
 
 
 async def test_bluesky_pds_down_telegram_answers_and_bluesky_comes_back(world: World) -> None:
-    question, reply = await expected()
+    question, reply = await answered_example(CORE)
     world.proxy.down()
     try:
         doc = await world.wait_health(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import Choice, Reply, ReplyKind
+from bot.core import Core
+from bot.messages import Choice, IncomingMessage, Reply, ReplyKind
 from bot.texts import labels
 
 
@@ -62,3 +63,12 @@ def topics_reply(
         labels=labels(language),
         **fields,
     )
+
+
+async def answered_example(core: Core, topic_id: str = "x.grok_training") -> tuple[str, Reply]:
+    """A question (one of the topic's examples) and the reply the engine builds for it."""
+    for example in core.kb.topics[topic_id].en.examples:
+        reply = await core.handle(IncomingMessage(example, language_hint="en"))
+        if reply.kind == "answer" and reply.topic_id == topic_id:
+            return example, reply
+    raise AssertionError(f"no example of {topic_id} is answered with it")
