@@ -289,7 +289,8 @@ class BlueskyChannel:
         """What the core needs to know of a post: its question and where it sits."""
         did, handle = self.did, self.settings.handle
         parents: list[ThreadPost] = []
-        if self._replies_to_us(n):
+        replied = self._replies_to_us(n)
+        if replied:
             node = getattr(thread, "parent", None)
             while isinstance(node, models.AppBskyFeedDefs.ThreadViewPost):
                 post = node.post
@@ -312,7 +313,7 @@ class BlueskyChannel:
             thread=tuple(parents),
             mentioned=n.reason == "mention",
             quoted=n.reason == "quote",
-            replied_to=self._replies_to_us(n),
+            replied_to=replied,
         )
 
     async def _answer(
